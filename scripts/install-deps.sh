@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, everything Conclave needs to build and test.
+# Idempotent: it asks apt only for what is missing. Needs root (CI and dev machines run as root).
+set -euo pipefail
+
+build_pkgs=(build-essential cmake ninja-build pkg-config libboost-dev libboost-system-dev
+  libleveldb-dev libprotobuf-dev protobuf-compiler libssl-dev libgtest-dev libgmock-dev)
+test_pkgs=(clang libclang-rt-14-dev libzookeeper-mt-dev python3 python3-kazoo zookeeper procps)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-}" != "--build-only" ]; then want+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+
+echo "install-deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
