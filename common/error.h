@@ -48,6 +48,8 @@ std::string_view error_message(ErrorCode code);
 // ZooKeeper's Java name for the code ("NONODE"), used in logs and 4lw output.
 std::string_view error_name(ErrorCode code);
 
-inline int32_t to_int(ErrorCode code) { return static_cast<int32_t>(code); }
+inline int32_t to_int(ErrorCode code) {
+  return static_cast<int32_t>(code);
+}
 
 }  // namespace conclave

@@ -13,8 +13,12 @@ std::mutex g_mutex;
 constexpr const char* kNames[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 }  // namespace
 
-void set_level(Level level) { g_level = level; }
-Level level() { return g_level; }
+void set_level(Level level) {
+  g_level = level;
+}
+Level level() {
+  return g_level;
+}
 
 void write(Level lvl, std::string_view message) {
   using namespace std::chrono;

@@ -23,12 +23,20 @@ void emit(Level lvl, const Args&... args) {
 }  // namespace detail
 
 template <class... Args>
-void debug(const Args&... args) { detail::emit(Level::kDebug, args...); }
+void debug(const Args&... args) {
+  detail::emit(Level::kDebug, args...);
+}
 template <class... Args>
-void info(const Args&... args) { detail::emit(Level::kInfo, args...); }
+void info(const Args&... args) {
+  detail::emit(Level::kInfo, args...);
+}
 template <class... Args>
-void warn(const Args&... args) { detail::emit(Level::kWarn, args...); }
+void warn(const Args&... args) {
+  detail::emit(Level::kWarn, args...);
+}
 template <class... Args>
-void error(const Args&... args) { detail::emit(Level::kError, args...); }
+void error(const Args&... args) {
+  detail::emit(Level::kError, args...);
+}
 
 }  // namespace conclave::log
