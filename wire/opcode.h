@@ -44,6 +44,10 @@ enum class OpCode : int32_t {
 
 std::string_view opcode_name(OpCode op);
 
+inline int32_t to_int(OpCode op) {
+  return static_cast<int32_t>(op);
+}
+
 namespace xid {
 constexpr int32_t kNotification = -1;
 constexpr int32_t kPing = -2;
