@@ -17,3 +17,11 @@ if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest -j2 --output-on-failure -LE "$exclude|nosan")
 fi
+
+# Fuzzers (libFuzzer needs clang): build them alone and run each for a bounded time.
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCONCLAVE_FUZZ=ON >/dev/null
+  cmake --build build-fuzz -j "$(nproc)" --target conclave_fuzzers
+  (cd build-fuzz && ctest --output-on-failure -L fuzz)
+fi
