@@ -18,7 +18,8 @@ Bytes be32(int32_t v) {
 TEST(FrameTest, CompleteFrameAndPartialFrame) {
   const Bytes f = frame("hello");
   EXPECT_EQ(f, be32(5) + "hello");
-  auto whole = next_frame(f + "next");
+  const Bytes buffered = f + "next";  // the Frame views into it, so it must outlive `whole`
+  auto whole = next_frame(buffered);
   ASSERT_TRUE(whole.ok());
   ASSERT_TRUE(whole->has_value());
   EXPECT_EQ((*whole)->body, "hello");
@@ -31,7 +32,8 @@ TEST(FrameTest, CompleteFrameAndPartialFrame) {
 }
 
 TEST(FrameTest, EmptyBodyIsAFrame) {
-  auto f = next_frame(be32(0));
+  const Bytes empty = be32(0);
+  auto f = next_frame(empty);
   ASSERT_TRUE(f.ok());
   ASSERT_TRUE(f->has_value());
   EXPECT_EQ((*f)->body, "");

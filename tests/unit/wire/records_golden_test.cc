@@ -311,7 +311,8 @@ TEST(RecordsGoldenTest, MultiRequest) {
   m.ops.push_back({OpCode::kSetData, SetDataRequest{"/m", "v", -1}});
   m.ops.push_back({OpCode::kCheck, CheckVersionRequest{"/m", 7}});
 
-  CAcls open = cacls(open_acl_unsafe());
+  const AclList open_list = open_acl_unsafe();  // CAcls points into it
+  CAcls open = cacls(open_list);
   ::CreateRequest c1{cstr("/m/a"), cbuf("1"), open.vec(), 0};
   ::CreateRequest c2{cstr("/m/b"), cbuf(""), open.vec(), 2};
   ::DeleteRequest d{cstr("/m/c"), 3};
