@@ -1,0 +1,224 @@
+#include "server/four_letter_words.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+#include <sstream>
+
+#include "server/zk_server.h"
+
+namespace conclave::server {
+namespace {
+
+constexpr std::array<std::string_view, 19> kWords = {
+    "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "ruok", "stmk", "srvr",
+    "srst", "stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash", "lsnp"};
+
+std::string hex(int64_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << v;
+  return s.str();
+}
+
+std::string fixed1(double v) {
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(1);
+  s << v;
+  return s.str();
+}
+
+uint64_t dir_size(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
+
+void server_summary(ZkServer& s, std::ostringstream& out) {
+  const ServerStats& st = s.stats();
+  uint64_t received = st.packets_received, sent = st.packets_sent;
+  for (const auto& [id, c] : s.connections()) {
+    received += c->packets_received;
+    sent += c->packets_sent;
+  }
+  out << "Latency min/avg/max: " << st.latency.min_or_zero() << "/" << fixed1(st.latency.avg())
+      << "/" << st.latency.max_ms << "\n"
+      << "Received: " << received << "\n"
+      << "Sent: " << sent << "\n"
+      << "Connections: " << s.connections().size() << "\n"
+      << "Outstanding: " << s.outstanding_requests() << "\n"
+      << "Zxid: " << hex(s.last_zxid()) << "\n"
+      << "Mode: standalone\n"
+      << "Node count: " << s.tree().node_count() << "\n";
+}
+
+void connection_line(ZkServer& s, const ClientConnection& c, bool detailed,
+                     std::ostringstream& out) {
+  out << " /" << c.remote_endpoint() << "[1](queued=0,recved=" << c.packets_received
+      << ",sent=" << c.packets_sent;
+  if (detailed) {
+    out << ",sid=" << hex(c.session_id) << ",est=" << c.established_ms
+        << ",to=" << c.session_timeout_ms << ",llat=" << c.last_latency_ms;
+  }
+  out << ")\n";
+  (void)s;
+}
+
+std::string mntr(ZkServer& s) {
+  std::ostringstream out;
+  const ServerStats& st = s.stats();
+  uint64_t received = st.packets_received, sent = st.packets_sent;
+  for (const auto& [id, c] : s.connections()) {
+    received += c->packets_received;
+    sent += c->packets_sent;
+  }
+  storage::FsyncStats fs = s.fsync_stats();
+  auto kv = [&](std::string_view k, const auto& v) { out << "zk_" << k << "\t" << v << "\n"; };
+  kv("version", server_version());
+  kv("server_state", "standalone");
+  kv("avg_latency", fixed1(st.latency.avg()));
+  kv("max_latency", st.latency.max_ms);
+  kv("min_latency", st.latency.min_or_zero());
+  kv("packets_received", received);
+  kv("packets_sent", sent);
+  kv("num_alive_connections", s.connections().size());
+  kv("outstanding_requests", s.outstanding_requests());
+  kv("znode_count", s.tree().node_count());
+  kv("watch_count", s.tree().watches().watch_count());
+  kv("ephemerals_count", s.tree().ephemeral_count());
+  kv("approximate_data_size", s.tree().approximate_data_size());
+  kv("global_sessions", s.session_count());
+  kv("local_sessions", 0);
+  kv("auth_failed_count", st.auth_failed_count);
+  kv("uptime", s.now_ms() - st.started_ms);
+  kv("last_zxid", hex(s.last_zxid()));
+  kv("fsync_count", fs.fsync_count);
+  kv("fsync_min_ms", fixed1(fs.fsync_min_ms));
+  kv("fsync_avg_ms", fixed1(fs.fsync_avg_ms));
+  kv("fsync_max_ms", fixed1(fs.fsync_max_ms));
+  kv("fsync_threshold_exceed_count", fs.fsync_threshold_exceed_count);
+  kv("log_batch_count", fs.batch_count);
+  kv("log_max_batch_entries", fs.max_batch_entries);
+  long open_fds = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++open_fds;
+  }
+  kv("open_file_descriptor_count", open_fds);
+  kv("max_file_descriptor_count", sysconf(_SC_OPEN_MAX));
+  return out.str();
+}
+
+}  // namespace
+
+std::string_view server_version() {
+  return "3.8.0-conclave-0.1.0, built on " __DATE__;
+}
+
+bool is_four_letter_word(std::string_view word) {
+  for (auto w : kWords) {
+    if (w == word) return true;
+  }
+  return false;
+}
+
+std::string run_four_letter_word(ZkServer& s, const std::string& word) {
+  if (!s.config().four_letter_allowed(word)) {
+    return word + " is not executed because it is not in the whitelist.\n";
+  }
+  std::ostringstream out;
+  const Config& c = s.config();
+  if (word == "ruok") return "imok";
+  if (word == "isro") return "rw";
+  if (word == "gtmk") return "0\n";
+  if (word == "stmk") return "0\n";
+  if (word == "hash") return hex(static_cast<int64_t>(s.tree().digest())) + "\n";
+  if (word == "lsnp") return "zxid: " + hex(s.last_zxid()) + "\n";
+  if (word == "srvr") {
+    out << "Zookeeper version: " << server_version() << "\n";
+    server_summary(s, out);
+  } else if (word == "stat") {
+    out << "Zookeeper version: " << server_version() << "\nClients:\n";
+    for (const auto& [id, conn] : s.connections())
+      connection_line(s, *conn, false, out);
+    out << "\n";
+    server_summary(s, out);
+  } else if (word == "cons") {
+    for (const auto& [id, conn] : s.connections())
+      connection_line(s, *conn, true, out);
+    out << "\n";
+  } else if (word == "mntr") {
+    return mntr(s);
+  } else if (word == "conf") {
+    out << "clientPort=" << c.client_port << "\n"
+        << "secureClientPort=-1\n"
+        << "dataDir=" << c.data_dir << "\n"
+        << "dataDirSize=" << dir_size(c.data_dir) << "\n"
+        << "dataLogDir=" << c.data_log_dir << "\n"
+        << "dataLogSize=" << dir_size(c.data_log_dir) << "\n"
+        << "tickTime=" << c.tick_time_ms << "\n"
+        << "maxClientCnxns=" << c.max_client_cnxns << "\n"
+        << "minSessionTimeout=" << c.min_session_timeout() << "\n"
+        << "maxSessionTimeout=" << c.max_session_timeout() << "\n"
+        << "clientPortListenBacklog=-1\n"
+        << "serverId=" << c.my_id << "\n";
+  } else if (word == "envi") {
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    std::error_code ec;
+    out << "Environment:\n"
+        << "zookeeper.version=" << server_version() << "\n"
+        << "host.name=" << host << "\n"
+        << "os.name=Linux\n"
+        << "user.dir=" << std::filesystem::current_path(ec).string() << "\n";
+  } else if (word == "wchs") {
+    const auto& w = s.tree().watches();
+    out << w.watcher_count() << " connections watching " << w.watched_path_count() << " paths\n"
+        << "Total watches:" << w.watch_count() << "\n";
+  } else if (word == "wchc") {
+    for (const auto& [watcher, paths] : s.tree().watches().watches_by_watcher()) {
+      auto it = s.connections().find(watcher);
+      out << hex(it == s.connections().end() ? 0 : it->second->session_id) << "\n";
+      for (const auto& p : paths)
+        out << "\t" << p << "\n";
+    }
+  } else if (word == "wchp") {
+    for (const auto& [path, watchers] : s.tree().watches().watches_by_path()) {
+      out << path << "\n";
+      for (auto w : watchers) {
+        auto it = s.connections().find(w);
+        out << "\t" << hex(it == s.connections().end() ? 0 : it->second->session_id) << "\n";
+      }
+    }
+  } else if (word == "dump") {
+    out << "SessionTracker dump:\nGlobal Sessions(" << s.session_count() << "):\n";
+    for (const auto& [id, timeout] : s.tree().sessions())
+      out << hex(id) << "\t" << timeout << "ms\n";
+    out << "ephemeral nodes dump:\nSessions with Ephemerals (" << s.tree().sessions().size()
+        << "):\n";
+    for (const auto& [id, timeout] : s.tree().sessions()) {
+      auto paths = s.tree().get_ephemerals(id, "/");
+      if (paths.empty()) continue;
+      out << hex(id) << ":\n";
+      for (const auto& p : paths)
+        out << "\t" << p << "\n";
+    }
+  } else if (word == "dirs") {
+    out << "datadir_size: " << dir_size(c.data_dir) << "\n"
+        << "logdir_size: " << dir_size(c.data_log_dir) << "\n";
+  } else if (word == "crst") {
+    return "Connection stats reset.\n";
+  } else if (word == "srst") {
+    s.mutable_stats().reset();
+    return "Server stats reset.\n";
+  }
+  return out.str();
+}
+
+}  // namespace conclave::server

@@ -1,0 +1,393 @@
+// ZkServer's protocol handling: the connect handshake and every request opcode, turned into
+// reads of the tree or transactions, with ZooKeeper's replies.
+#include "common/log.h"
+#include "datatree/auth.h"
+#include "server/zk_server.h"
+#include "wire/packet.h"
+
+namespace conclave::server {
+namespace {
+
+using wire::OpCode;
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+
+// The opcodes that change the tree and go through the log.
+bool is_write(OpCode op) {
+  switch (op) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+    case OpCode::kDelete:
+    case OpCode::kDeleteContainer:
+    case OpCode::kSetData:
+    case OpCode::kSetAcl:
+    case OpCode::kCheck:
+    case OpCode::kMulti:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::optional<datatree::WriteRequest> to_write_request(wire::RequestBody& body) {
+  return std::visit(Overloaded{
+                        [](wire::CreateRequest& r) -> std::optional<datatree::WriteRequest> {
+                          return std::move(r);
+                        },
+                        [](wire::CreateTtlRequest& r) -> std::optional<datatree::WriteRequest> {
+                          return std::move(r);
+                        },
+                        [](wire::DeleteRequest& r) -> std::optional<datatree::WriteRequest> {
+                          return std::move(r);
+                        },
+                        [](wire::SetDataRequest& r) -> std::optional<datatree::WriteRequest> {
+                          return std::move(r);
+                        },
+                        [](wire::SetAclRequest& r) -> std::optional<datatree::WriteRequest> {
+                          return std::move(r);
+                        },
+                        [](wire::CheckVersionRequest& r) -> std::optional<datatree::WriteRequest> {
+                          return std::move(r);
+                        },
+                        [](wire::MultiRequest& r) -> std::optional<datatree::WriteRequest> {
+                          return std::move(r);
+                        },
+                        [](auto&) -> std::optional<datatree::WriteRequest> { return std::nullopt; },
+                    },
+                    body);
+}
+
+wire::SetWatches2 to_set_watches2(wire::SetWatches&& w) {
+  wire::SetWatches2 out;
+  out.relative_zxid = w.relative_zxid;
+  out.data_watches = std::move(w.data_watches);
+  out.exist_watches = std::move(w.exist_watches);
+  out.child_watches = std::move(w.child_watches);
+  return out;
+}
+
+}  // namespace
+
+datatree::RequestContext ZkServer::context_for(const ClientConnection& conn, int32_t xid) const {
+  datatree::RequestContext ctx;
+  ctx.session_id = conn.session_id;
+  ctx.auth_ids = conn.auth_ids;
+  ctx.is_super = conn.is_super;
+  ctx.cxid = xid;
+  return ctx;
+}
+
+void ZkServer::on_packet(ClientConnection& conn, std::string_view body) {
+  if (!conn.handshake_done) {
+    handle_connect(conn, body);
+  } else {
+    handle_request(conn, body);
+  }
+}
+
+void ZkServer::handle_connect(ClientConnection& conn, std::string_view body) {
+  auto req = wire::decode_connect_request(body);
+  if (!req.ok()) {
+    log::warn("closing ", conn.remote_endpoint(),
+              ": bad connect request: ", req.error().to_string());
+    conn.close();
+    return;
+  }
+  if (req->last_zxid_seen > last_zxid_) {
+    // The client has seen a newer state than ours (it talked to a member ahead of us).
+    log::info("refusing session from ", conn.remote_endpoint(), ": it has seen zxid 0x", std::hex,
+              req->last_zxid_seen, ", ours is 0x", last_zxid_, std::dec);
+    conn.close();
+    return;
+  }
+  int32_t timeout = session::SessionTracker::negotiate_timeout_ms(
+      req->timeout_ms, config_.min_session_timeout(), config_.max_session_timeout());
+  wire::ConnectResponse resp;
+  resp.has_read_only = req->has_read_only;
+  resp.read_only = false;
+  Zxid required = last_zxid_;
+
+  if (req->session_id == 0) {
+    if (writes_refused()) {
+      conn.close();  // a new session needs a transaction; the client will retry
+      return;
+    }
+    last_storage_trial_ms_ = clock_.monotonic_ms();
+    SessionId id = id_gen_->next();
+    datatree::Txn txn = tree_->prepare_create_session(id, timeout, next_zxid(), clock_.wall_ms());
+    datatree::ApplyResult r = commit(txn);
+    if (r.err != ErrorCode::kOk) {
+      conn.close();
+      return;
+    }
+    tracker_.add(id, timeout, clock_.monotonic_ms());
+    required = txn.header.zxid;
+    resp.session_id = id;
+    resp.timeout_ms = timeout;
+    resp.passwd = session::session_password(id, secret_);
+  } else {
+    SessionId id = req->session_id;
+    bool valid = tree_->sessions().count(id) && tracker_.contains(id) && !tracker_.is_closing(id) &&
+                 session::check_session_password(id, secret_, req->passwd);
+    if (!valid) {
+      // ZooKeeper's answer to an expired or unknown session: all zeros, then close.
+      log::info("session 0x", std::hex, id, std::dec, " from ", conn.remote_endpoint(),
+                " is expired or invalid");
+      resp.passwd.assign(session::kPasswordBytes, '\0');
+      reply(conn, wire::encode_connect_response(resp), required);
+      conn.close_after_flush();
+      return;
+    }
+    // The session moves to this connection; an older connection of it is closed.
+    auto old = session_connections_.find(id);
+    if (old != session_connections_.end() && old->second != conn.id()) {
+      auto c = connections_.find(old->second);
+      if (c != connections_.end()) {
+        c->second->session_id = 0;
+        c->second->close();
+      }
+    }
+    tracker_.touch(id, clock_.monotonic_ms());
+    resp.session_id = id;
+    resp.timeout_ms = timeout;
+    resp.passwd = session::session_password(id, secret_);
+  }
+  conn.session_id = resp.session_id;
+  conn.session_timeout_ms = timeout;
+  conn.handshake_done = true;
+  conn.auth_ids = {wire::Id{"ip", conn.remote_ip()}};
+  session_connections_[conn.session_id] = conn.id();
+  reply(conn, wire::encode_connect_response(resp), required);
+}
+
+void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
+  int64_t started = clock_.monotonic_ms();
+  auto decoded = wire::decode_request(body);
+  if (!decoded.ok()) {
+    auto header = wire::decode_request_header(body);
+    if (header.ok() && decoded.code() == ErrorCode::kUnimplemented) {
+      log::warn(conn.remote_endpoint(), ": unknown opcode ", header->type);
+      reply(conn,
+            wire::encode_reply(
+                wire::ReplyHeader{header->xid, last_zxid_, to_int(ErrorCode::kUnimplemented)}),
+            last_zxid_);
+      return;
+    }
+    // A record we cannot read: the stream can no longer be trusted (ZooKeeper closes too).
+    log::warn("closing ", conn.remote_endpoint(), ": ", decoded.error().to_string());
+    conn.close();
+    return;
+  }
+  wire::DecodedRequest& req = decoded.value();
+  const int32_t xid = req.header.xid;
+  const auto op = static_cast<OpCode>(req.header.type);
+  SessionId sid = conn.session_id;
+  if (!tracker_.touch(sid, started) && op != OpCode::kCloseSession) {
+    // The session expired or is closing while the connection lingers.
+    reply(
+        conn,
+        wire::encode_reply(wire::ReplyHeader{xid, last_zxid_, to_int(ErrorCode::kSessionExpired)}),
+        last_zxid_);
+    conn.close_after_flush();
+    return;
+  }
+
+  auto header_only = [&](ErrorCode err, Zxid zxid) {
+    reply(conn, wire::encode_reply(wire::ReplyHeader{xid, zxid, to_int(err)}), zxid);
+  };
+  auto record_latency = [&]() {
+    int64_t ms = clock_.monotonic_ms() - started;
+    conn.last_latency_ms = ms;
+    stats_.latency.record(ms);
+  };
+
+  if (is_write(op)) {
+    if (writes_refused()) {
+      header_only(ErrorCode::kSystemError, last_zxid_);
+      return;
+    }
+    if (storage_failed_) last_storage_trial_ms_ = started;
+    auto write = to_write_request(req.body);
+    if (!write) {
+      header_only(ErrorCode::kMarshallingError, last_zxid_);
+      return;
+    }
+    datatree::Txn txn =
+        tree_->prepare(op, *write, context_for(conn, xid), next_zxid(), clock_.wall_ms());
+    if (storage_failed_) storage_trial_zxid_ = txn.header.zxid;
+    datatree::ApplyResult r = commit(txn);
+    Zxid zxid = txn.header.zxid;
+    record_latency();
+    if (r.err != ErrorCode::kOk && op != OpCode::kMulti) {
+      header_only(r.err, zxid);
+      return;
+    }
+    wire::ReplyHeader h{xid, zxid, 0};
+    switch (op) {
+      case OpCode::kCreate:
+        reply(conn, wire::encode_reply(h, wire::CreateResponse{r.path}), zxid);
+        break;
+      case OpCode::kCreate2:
+      case OpCode::kCreateContainer:
+      case OpCode::kCreateTtl:
+        reply(conn, wire::encode_reply(h, wire::Create2Response{r.path, r.stat}), zxid);
+        break;
+      case OpCode::kSetData:
+        reply(conn, wire::encode_reply(h, wire::SetDataResponse{r.stat}), zxid);
+        break;
+      case OpCode::kSetAcl:
+        reply(conn, wire::encode_reply(h, wire::SetAclResponse{r.stat}), zxid);
+        break;
+      case OpCode::kMulti:
+        if (r.err == ErrorCode::kSystemError || r.err == ErrorCode::kThrottledOp) {
+          header_only(r.err, zxid);
+        } else {
+          reply(conn, wire::encode_reply(h, wire::MultiResponse{std::move(r.multi_results)}), zxid);
+        }
+        break;
+      default:  // delete, check, deleteContainer
+        header_only(ErrorCode::kOk, zxid);
+        break;
+    }
+    return;
+  }
+
+  const Zxid zxid = last_zxid_;
+  wire::ReplyHeader h{xid, zxid, 0};
+  datatree::RequestContext ctx = context_for(conn, xid);
+  const uint64_t watcher = conn.id();
+  auto answer = [&](const auto& result, auto&& make_body) {
+    record_latency();
+    if (!result.ok()) {
+      header_only(result.code(), zxid);
+    } else {
+      reply(conn, wire::encode_reply(h, make_body(result.value())), zxid);
+    }
+  };
+
+  std::visit(
+      Overloaded{
+          [&](wire::NoBody&) {
+            switch (op) {
+              case OpCode::kPing:
+                reply(conn, wire::encode_reply(wire::ReplyHeader{wire::xid::kPing, zxid, 0}), zxid);
+                break;
+              case OpCode::kCloseSession: {
+                if (sid != 0 && tracker_.contains(sid) && !tracker_.is_closing(sid)) {
+                  close_session_txn(sid);
+                }
+                header_only(ErrorCode::kOk, last_zxid_);
+                session_connections_.erase(sid);
+                conn.session_id = 0;
+                conn.close_after_flush();
+                break;
+              }
+              case OpCode::kWhoAmI: {
+                wire::WhoAmIResponse who;
+                for (const auto& id : conn.auth_ids)
+                  who.client_info.push_back({id.scheme, id.id});
+                if (conn.is_super) who.client_info.push_back({"super", ""});
+                reply(conn, wire::encode_reply(h, who), zxid);
+                break;
+              }
+              default:
+                header_only(ErrorCode::kUnimplemented, zxid);
+            }
+          },
+          [&](wire::ExistsRequest& r) {
+            answer(tree_->exists(r, ctx, watcher), [](const wire::ExistsResponse& v) { return v; });
+          },
+          [&](wire::GetDataRequest& r) {
+            answer(tree_->get_data(r, ctx, watcher),
+                   [](const wire::GetDataResponse& v) { return v; });
+          },
+          [&](wire::GetChildrenRequest& r) {
+            auto result = tree_->get_children(r, ctx, watcher);
+            if (op == OpCode::kGetChildren) {
+              answer(result, [](const wire::GetChildren2Response& v) {
+                return wire::GetChildrenResponse{v.children};
+              });
+            } else {
+              answer(result, [](const wire::GetChildren2Response& v) { return v; });
+            }
+          },
+          [&](wire::GetAclRequest& r) {
+            answer(tree_->get_acl(r, ctx), [](const wire::GetAclResponse& v) { return v; });
+          },
+          [&](wire::SyncRequest& r) {
+            // Standalone: this member is the leader, so it is always caught up.
+            reply(conn, wire::encode_reply(h, wire::SyncResponse{r.path}), zxid);
+          },
+          [&](wire::GetEphemeralsRequest& r) {
+            wire::GetEphemeralsResponse resp{tree_->get_ephemerals(sid, r.prefix_path)};
+            reply(conn, wire::encode_reply(h, resp), zxid);
+          },
+          [&](wire::GetAllChildrenNumberRequest& r) {
+            answer(tree_->get_all_children_number(r.path, ctx),
+                   [](int32_t n) { return wire::GetAllChildrenNumberResponse{n}; });
+          },
+          [&](wire::MultiRequest& r) {  // multiRead
+            wire::MultiResponse resp{tree_->multi_read(r, ctx, watcher)};
+            reply(conn, wire::encode_reply(h, resp), zxid);
+          },
+          [&](wire::AddWatchRequest& r) {
+            Status s = tree_->add_watch(r, watcher);
+            header_only(s.code(), zxid);
+          },
+          [&](wire::CheckWatchesRequest& r) {
+            ErrorCode err = tree_->watches().check_watches(
+                r.path, static_cast<wire::WatcherType>(r.type), watcher);
+            header_only(err, zxid);
+          },
+          [&](wire::RemoveWatchesRequest& r) {
+            ErrorCode err = tree_->watches().remove_watches(
+                r.path, static_cast<wire::WatcherType>(r.type), watcher);
+            header_only(err, zxid);
+          },
+          [&](wire::SetWatches& r) {
+            for (auto& ev : tree_->set_watches(to_set_watches2(std::move(r)), watcher)) {
+              conn.send(wire::encode_notification(ev.zxid, ev.event), zxid);
+            }
+            reply(conn, wire::encode_reply(wire::ReplyHeader{wire::xid::kSetWatches, zxid, 0}),
+                  zxid);
+          },
+          [&](wire::SetWatches2& r) {
+            for (auto& ev : tree_->set_watches(r, watcher)) {
+              conn.send(wire::encode_notification(ev.zxid, ev.event), zxid);
+            }
+            reply(conn, wire::encode_reply(wire::ReplyHeader{wire::xid::kSetWatches, zxid, 0}),
+                  zxid);
+          },
+          [&](wire::AuthPacket& r) {
+            if (r.scheme == "digest" && r.auth.find(':') != std::string::npos) {
+              std::string id = datatree::digest_id(r.auth);
+              conn.auth_ids.push_back(wire::Id{"digest", id});
+              if (!config_.super_digest.empty() && id == config_.super_digest) conn.is_super = true;
+              reply(conn, wire::encode_reply(wire::ReplyHeader{wire::xid::kAuth, zxid, 0}), zxid);
+              return;
+            }
+            if (r.scheme == "ip") {  // the ip provider authenticates by the peer address
+              reply(conn, wire::encode_reply(wire::ReplyHeader{wire::xid::kAuth, zxid, 0}), zxid);
+              return;
+            }
+            ++stats_.auth_failed_count;
+            log::warn(conn.remote_endpoint(), ": authentication with scheme '", r.scheme,
+                      "' failed");
+            reply(conn,
+                  wire::encode_reply(
+                      wire::ReplyHeader{wire::xid::kAuth, zxid, to_int(ErrorCode::kAuthFailed)}),
+                  zxid);
+            conn.close_after_flush();
+          },
+          [&](wire::ReconfigRequest&) { header_only(ErrorCode::kReconfigDisabled, zxid); },
+          [&](auto&) { header_only(ErrorCode::kUnimplemented, zxid); },
+      },
+      req.body);
+}
+
+}  // namespace conclave::server

@@ -1,0 +1,145 @@
+// The standalone server: accepts client connections, turns their requests into reads of the
+// tree or transactions, logs every transaction before anything that depends on it is sent,
+// expires sessions, and snapshots the tree in the background.
+//
+// Threads: everything here runs on one Asio event loop (the tree, sessions and connections
+// are single-threaded). The group-commit writer thread only appends to the log and posts its
+// completions back; the snapshot thread only writes files from bytes it is handed.
+//
+// The write path, for each write request in arrival order:
+//   prepare (validate, resolve, assign the next zxid) -> submit to the log -> apply to the tree
+//   -> queue watch events and the reply behind the durability gate (client_connection.h).
+// The tree may run ahead of the disk, but no client sees anything until it is durable, so a
+// crash can lose only transactions nobody was told about.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/asio.h"
+#include "common/clock.h"
+#include "datatree/data_tree.h"
+#include "server/client_connection.h"
+#include "server/config.h"
+#include "server/server_stats.h"
+#include "session/session_ids.h"
+#include "session/session_tracker.h"
+#include "storage/group_commit_log.h"
+#include "storage/leveldb_txn_log.h"
+#include "storage/snapshot_store.h"
+
+namespace conclave::server {
+
+class ZkServer {
+ public:
+  ZkServer(asio::io_context& io, Config config, Clock& clock = SystemClock::instance());
+  ~ZkServer();
+  ZkServer(const ZkServer&) = delete;
+  ZkServer& operator=(const ZkServer&) = delete;
+
+  // Opens storage, recovers the tree, starts listening. Errors are fatal for the daemon.
+  Status start();
+  // Stops accepting, closes connections, flushes the log. Safe to call twice.
+  void stop();
+
+  uint16_t bound_port() const { return bound_port_; }
+
+  // ---- called by ClientConnection ----
+  void on_packet(ClientConnection& conn, std::string_view body);
+  std::string on_four_letter_word(ClientConnection& conn, const std::string& word);
+  void on_closed(ClientConnection& conn);
+  void note_waiting_output(ClientConnection& conn);
+  Zxid durable_zxid() const { return durable_zxid_; }
+
+  // ---- for four-letter words ----
+  const Config& config() const { return config_; }
+  const datatree::DataTree& tree() const { return *tree_; }
+  const ServerStats& stats() const { return stats_; }
+  ServerStats& mutable_stats() { return stats_; }
+  Zxid last_zxid() const { return last_zxid_; }
+  size_t session_count() const { return tracker_.size(); }
+  size_t outstanding_requests() const;
+  storage::FsyncStats fsync_stats() const;
+  const std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>>& connections() const {
+    return connections_;
+  }
+  int64_t now_ms() const { return clock_.monotonic_ms(); }
+
+ private:
+  void accept_next();
+  void on_accepted(asio::ip::tcp::socket socket);
+  void schedule_tick();
+  void on_tick();
+
+  void handle_connect(ClientConnection& conn, std::string_view body);
+  void handle_request(ClientConnection& conn, std::string_view body);
+  void reply(ClientConnection& conn, wire::Bytes frame, Zxid required_zxid);
+
+  datatree::RequestContext context_for(const ClientConnection& conn, int32_t xid) const;
+  // Logs and applies `txn`, queues its watch events; the caller queues the reply after.
+  datatree::ApplyResult commit(const datatree::Txn& txn);
+  bool writes_refused() const;
+  Zxid next_zxid() { return ++last_zxid_; }
+
+  void on_logged(Zxid zxid, Status status);
+  void on_storage_failure(const Error& error);
+  void expire_sessions();
+  void close_session_txn(SessionId id);
+  void maybe_snapshot();
+  void write_snapshot_if_durable();
+  void reap_expired_nodes();
+
+  asio::io_context& io_;
+  Config config_;
+  Clock& clock_;
+
+  std::unique_ptr<storage::LevelDbTxnLog> log_;
+  std::unique_ptr<storage::SnapshotStore> snapshots_;
+  std::unique_ptr<storage::GroupCommitLog> commit_log_;
+  std::unique_ptr<datatree::DataTree> tree_;
+  datatree::DataTreeOptions tree_options_;
+
+  session::SessionTracker tracker_;
+  std::optional<session::SessionIdGenerator> id_gen_;
+  std::string secret_;
+
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer tick_timer_;
+  uint16_t bound_port_ = 0;
+  bool stopped_ = false;
+
+  uint64_t next_connection_id_ = 1;
+  std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> connections_;
+  std::unordered_map<SessionId, uint64_t> session_connections_;
+  std::unordered_set<uint64_t> waiting_connections_;
+  std::unordered_map<std::string, int32_t> connections_per_ip_;
+
+  Zxid last_zxid_ = 0;     // the last zxid handed to a transaction
+  Zxid durable_zxid_ = 0;  // the log is fsynced through this zxid
+
+  // Storage failure (disk full): the tree is rebuilt from disk, and until a trial write
+  // succeeds, writes are refused except one trial per kStorageRetryIntervalMs.
+  static constexpr int64_t kStorageRetryIntervalMs = 1000;
+  bool storage_failed_ = false;
+  int64_t last_storage_trial_ms_ = 0;
+  Zxid storage_trial_zxid_ = 0;
+
+  // Snapshots: taken after a random count in [snapCount/2+1, snapCount] (so members of an
+  // ensemble do not all snapshot at once), written by snapshot_thread_.
+  int64_t txns_since_snapshot_ = 0;
+  int64_t snapshot_threshold_ = 0;
+  std::optional<std::pair<Zxid, std::string>> snapshot_waiting_for_log_;
+  std::atomic<bool> snapshot_in_progress_{false};
+  asio::thread_pool snapshot_pool_{1};
+
+  ServerStats stats_;
+};
+
+}  // namespace conclave::server
