@@ -70,6 +70,16 @@ def proc_cpu_s(pid):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def fsync_metrics(port):
+    """The server's own fsync counters from `mntr` (both servers report them there)."""
+    out = {}
+    for line in zkservers.four_letter_word(port, "mntr", timeout=10).splitlines():
+        key, _, value = line.partition("\t")
+        if "fsync" in key:
+            out[key] = value.strip()
+    return out
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -141,6 +151,7 @@ def bench_server(kind, args, base_dir):
                 break
         if srv.alive():
             result["status"] = proc_status(pid)
+            result["fsync"] = fsync_metrics(srv.port)
         result["load_after"] = loadavg()
     finally:
         srv.stop()
@@ -205,6 +216,9 @@ def print_table(results, args):
             start = (res.get("rss_after_start") or {}).get("VmRSS")
             print(f"{name:9} RSS right after start {mib(start)}; load average before "
                   f"{res.get('load_before')}, after {res.get('load_after', '-')}")
+    for name, res in (("conclave", c), ("zookeeper", z)):
+        if res.get("fsync"):
+            print(f"{name:9} mntr: " + " ".join(f"{k}={v}" for k, v in res["fsync"].items()))
 
 
 def main():
