@@ -120,8 +120,7 @@ void ZkServer::handle_connect(ClientConnection& conn, std::string_view body) {
     last_storage_trial_ms_ = clock_.monotonic_ms();
     SessionId id = id_gen_->next();
     datatree::Txn txn = tree_->prepare_create_session(id, timeout, next_zxid(), clock_.wall_ms());
-    datatree::ApplyResult r = commit(txn);
-    if (r.err != ErrorCode::kOk) {
+    if (!commit(txn).ok()) {
       conn.close();
       return;
     }
@@ -220,9 +219,15 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
     datatree::Txn txn =
         tree_->prepare(op, *write, context_for(conn, xid), next_zxid(), clock_.wall_ms());
     if (storage_failed_) storage_trial_zxid_ = txn.header.zxid;
-    datatree::ApplyResult r = commit(txn);
-    Zxid zxid = txn.header.zxid;
+    auto committed = commit(txn);
     record_latency();
+    if (!committed.ok()) {
+      header_only(committed.code(), last_zxid_);
+      return;
+    }
+    datatree::ApplyResult& r = committed.value();
+    Zxid zxid = txn.header.zxid;
+    // A failed multi still answers OK in the header; its errors are in the per-op results.
     if (r.err != ErrorCode::kOk && op != OpCode::kMulti) {
       header_only(r.err, zxid);
       return;
@@ -244,11 +249,7 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
         reply(conn, wire::encode_reply(h, wire::SetAclResponse{r.stat}), zxid);
         break;
       case OpCode::kMulti:
-        if (r.err == ErrorCode::kSystemError || r.err == ErrorCode::kThrottledOp) {
-          header_only(r.err, zxid);
-        } else {
-          reply(conn, wire::encode_reply(h, wire::MultiResponse{std::move(r.multi_results)}), zxid);
-        }
+        reply(conn, wire::encode_reply(h, wire::MultiResponse{std::move(r.multi_results)}), zxid);
         break;
       default:  // delete, check, deleteContainer
         header_only(ErrorCode::kOk, zxid);

@@ -222,7 +222,7 @@ storage::FsyncStats ZkServer::fsync_stats() const {
 
 // ---- the log ----
 
-datatree::ApplyResult ZkServer::commit(const datatree::Txn& txn) {
+Result<datatree::ApplyResult> ZkServer::commit(const datatree::Txn& txn) {
   Zxid zxid = txn.header.zxid;
   Status submitted = commit_log_->submit(
       storage::LogEntry{zxid, datatree::encode_txn(txn)}, [this, zxid](Status s) {
@@ -232,11 +232,9 @@ datatree::ApplyResult ZkServer::commit(const datatree::Txn& txn) {
     // Not even queued (the queue is at its bound, or a failure is latched): the txn must not
     // be applied, and its zxid is given back.
     --last_zxid_;
-    datatree::ApplyResult refused;
-    refused.err = submitted.code() == ErrorCode::kThrottledOp ? ErrorCode::kThrottledOp
-                                                              : ErrorCode::kSystemError;
-    if (refused.err == ErrorCode::kSystemError) on_storage_failure(submitted.error());
-    return refused;
+    if (submitted.code() == ErrorCode::kThrottledOp) return ErrorCode::kThrottledOp;
+    on_storage_failure(submitted.error());
+    return ErrorCode::kSystemError;
   }
   datatree::ApplyResult result = tree_->apply(txn);
   for (const auto& ev : result.events) {
@@ -375,7 +373,7 @@ void ZkServer::expire_sessions() {
 void ZkServer::close_session_txn(SessionId id) {
   tracker_.set_closing(id);
   datatree::Txn txn = tree_->prepare_close_session(id, next_zxid(), clock_.wall_ms());
-  commit(txn);
+  (void)commit(txn);  // on failure the tree is rebuilt and the session expires again later
   tracker_.remove(id);
 }
 
@@ -387,7 +385,7 @@ void ZkServer::reap_expired_nodes() {
     wire::DeleteRequest del{path, -1};
     datatree::Txn txn = tree_->prepare(wire::OpCode::kDeleteContainer, datatree::WriteRequest(del),
                                        ctx, next_zxid(), clock_.wall_ms());
-    commit(txn);
+    if (!commit(txn).ok()) return;
   }
 }
 

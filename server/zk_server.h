@@ -84,7 +84,8 @@ class ZkServer {
 
   datatree::RequestContext context_for(const ClientConnection& conn, int32_t xid) const;
   // Logs and applies `txn`, queues its watch events; the caller queues the reply after.
-  datatree::ApplyResult commit(const datatree::Txn& txn);
+  // An error means the txn was refused (log queue full, storage failed) and not applied.
+  Result<datatree::ApplyResult> commit(const datatree::Txn& txn);
   bool writes_refused() const;
   Zxid next_zxid() { return ++last_zxid_; }
 
