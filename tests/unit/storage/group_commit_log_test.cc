@@ -9,7 +9,9 @@
 
 #include "storage/leveldb_txn_log.h"
 #include "storage/memory_txn_log.h"
-#include "tests/unit/storage/test_util.h"
+#include "tests/unit/storage/fault_env.h"
+#include "tests/unit/storage/gate.h"
+#include "tests/unit/storage/temp_dir.h"
 
 namespace conclave::storage {
 namespace {

@@ -9,7 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "tests/unit/storage/test_util.h"
+#include "tests/unit/storage/fault_env.h"
+#include "tests/unit/storage/temp_dir.h"
 
 namespace conclave::storage {
 namespace {

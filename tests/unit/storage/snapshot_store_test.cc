@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "storage/memory_txn_log.h"
-#include "tests/unit/storage/test_util.h"
+#include "tests/unit/storage/temp_dir.h"
 
 namespace conclave::storage {
 namespace {

@@ -13,7 +13,7 @@
 #include "storage/group_commit_log.h"
 #include "storage/leveldb_txn_log.h"
 #include "storage/snapshot_store.h"
-#include "tests/unit/storage/test_util.h"
+#include "tests/unit/storage/temp_dir.h"
 
 namespace conclave::storage {
 namespace {

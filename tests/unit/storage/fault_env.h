@@ -1,41 +1,15 @@
-// Helpers shared by the storage tests: a temporary directory and a fault-injecting LevelDB Env.
+// Test helper: a LevelDB Env that injects disk faults.
 #pragma once
 
 #include <leveldb/env.h>
-#include <stdlib.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 
 namespace conclave::storage::testing {
-
-// A fresh directory from mkdtemp, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "conclave-storage-XXXXXX").string();
-    char* made = ::mkdtemp(pattern.data());
-    path_ = made != nullptr ? made : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // A LevelDB Env that makes writes, syncs or file creation fail on demand (a full or broken
 // disk), counts syncs of the write-ahead log, and lets a test hold a WAL sync in flight.
@@ -108,39 +82,6 @@ class FaultEnv : public leveldb::EnvWrapper {
 
   std::mutex mu_;
   std::function<void()> hook_;
-};
-
-// A gate a hook can block on until the test opens it; counts arrivals so the test can wait
-// for "a sync is in flight" instead of sleeping.
-class Gate {
- public:
-  void close() {
-    std::lock_guard lock(mu_);
-    open_ = false;
-  }
-  void open() {
-    {
-      std::lock_guard lock(mu_);
-      open_ = true;
-    }
-    cv_.notify_all();
-  }
-  void pass() {
-    std::unique_lock lock(mu_);
-    ++arrivals_;
-    cv_.notify_all();
-    cv_.wait(lock, [this] { return open_; });
-  }
-  void wait_for_arrivals(int n) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return arrivals_ >= n; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = true;
-  int arrivals_ = 0;
 };
 
 }  // namespace conclave::storage::testing
