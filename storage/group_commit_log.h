@@ -87,7 +87,7 @@ class GroupCommitLog {
   Result<Zxid> reset();
 
   // Stops accepting entries, writes and completes everything queued, joins the writer.
-  // Idempotent; the destructor calls it.
+  // Idempotent (call it from one thread at a time); the destructor calls it.
   void shutdown();
 
   FsyncStats fsync_stats() const;
