@@ -32,6 +32,12 @@ void ClientConnection::read_more() {
     read_paused_ = true;
     return;
   }
+  if (handshake_done && server_.throttled()) {
+    // Too many requests in flight server-wide (globalOutstandingLimit): read no more until
+    // the log catches up; the server calls resume_reading().
+    server_.note_throttled(*this);
+    return;
+  }
   reading_ = true;
   socket_.async_read_some(asio::buffer(read_buf_),
                           [self = shared_from_this()](boost::system::error_code ec, size_t n) {
@@ -142,6 +148,10 @@ void ClientConnection::write_more() {
           self->read_more();
         }
       });
+}
+
+void ClientConnection::resume_reading() {
+  if (!read_paused_) read_more();
 }
 
 void ClientConnection::close_after_flush() {

@@ -39,6 +39,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void send(wire::Bytes frame, Zxid required_zxid);
   // The log is durable through `durable_zxid`: send what waited for it.
   void release(Zxid durable_zxid);
+  // Reads again after the server stopped it for throttling (no-op if reading).
+  void resume_reading();
   // Stops reading; closes once every queued output has been written.
   void close_after_flush();
   // Closes now, dropping queued output.

@@ -189,6 +189,7 @@ void ZkServer::on_accepted(asio::ip::tcp::socket socket) {
 void ZkServer::on_closed(ClientConnection& conn) {
   tree_->watches().remove_watcher(conn.id());
   waiting_connections_.erase(conn.id());
+  throttled_connections_.erase(conn.id());
   if (conn.session_id != 0) {
     auto it = session_connections_.find(conn.session_id);
     if (it != session_connections_.end() && it->second == conn.id()) session_connections_.erase(it);
@@ -210,6 +211,10 @@ void ZkServer::note_waiting_output(ClientConnection& conn) {
 
 void ZkServer::reply(ClientConnection& conn, wire::Bytes frame, Zxid required_zxid) {
   conn.send(std::move(frame), required_zxid);
+}
+
+bool ZkServer::throttled() const {
+  return last_zxid_ - durable_zxid_ >= config_.global_outstanding_limit;
 }
 
 size_t ZkServer::outstanding_requests() const {
@@ -267,6 +272,14 @@ void ZkServer::on_logged(Zxid zxid, Status status) {
     }
     c->second->release(durable_zxid_);
     it = c->second->has_waiting_output() ? std::next(it) : waiting_connections_.erase(it);
+  }
+  if (!throttled_connections_.empty() && !throttled()) {
+    auto ids = std::move(throttled_connections_);
+    throttled_connections_.clear();
+    for (uint64_t id : ids) {
+      auto c = connections_.find(id);
+      if (c != connections_.end()) c->second->resume_reading();
+    }
   }
   write_snapshot_if_durable();
 }

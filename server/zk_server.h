@@ -56,6 +56,9 @@ class ZkServer {
   std::string on_four_letter_word(ClientConnection& conn, const std::string& word);
   void on_closed(ClientConnection& conn);
   void note_waiting_output(ClientConnection& conn);
+  // globalOutstandingLimit: too many transactions wait for the log to read more requests.
+  bool throttled() const;
+  void note_throttled(ClientConnection& conn) { throttled_connections_.insert(conn.id()); }
   Zxid durable_zxid() const { return durable_zxid_; }
 
   // ---- for four-letter words ----
@@ -120,6 +123,7 @@ class ZkServer {
   std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> connections_;
   std::unordered_map<SessionId, uint64_t> session_connections_;
   std::unordered_set<uint64_t> waiting_connections_;
+  std::unordered_set<uint64_t> throttled_connections_;
   std::unordered_map<std::string, int32_t> connections_per_ip_;
 
   Zxid last_zxid_ = 0;     // the last zxid handed to a transaction
