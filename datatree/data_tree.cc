@@ -479,19 +479,7 @@ Txn DataTree::prepare(OpCode op, const WriteRequest& req, const RequestContext& 
             }
           },
           entry.op);
-      switch (entry.type) {
-        case OpCode::kCreate:
-        case OpCode::kCreate2:
-        case OpCode::kCreateTtl:
-        case OpCode::kCreateContainer:
-        case OpCode::kDelete:
-        case OpCode::kSetData:
-        case OpCode::kCheck:
-          break;
-        default:
-          ok = false;
-      }
-      if (!ok) return failed(ErrorCode::kMarshallingError);
+      if (!ok || !wire::is_multi_write_op(entry.type)) return failed(ErrorCode::kMarshallingError);
       if (failed_at < m->ops.size()) {
         multi.txns.push_back(SubTxn{OpCode::kError, ErrorTxn{ErrorCode::kRuntimeInconsistency}});
         continue;
