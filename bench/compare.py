@@ -14,6 +14,7 @@ Exit status: 0 when every run completed; with --strict also only when no run rep
 """
 import argparse
 import os
+import resource
 import shlex
 import shutil
 import subprocess
@@ -80,6 +81,19 @@ def fsync_metrics(port):
     return out
 
 
+def machine_busy_s():
+    """CPU seconds all processes on the machine have used since boot (not idle, not iowait)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_s():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -141,10 +155,15 @@ def bench_server(kind, args, base_dir):
         pid = srv.proc.pid
         result["rss_after_start"] = proc_status(pid)
         for workload in args.workloads:
-            cpu0 = proc_cpu_s(pid)
+            cpu0, load0, busy0 = proc_cpu_s(pid), children_cpu_s(), machine_busy_s()
             r = run_load(args, srv.hosts, workload, "/conclave-bench")
             if r is not None:
-                r["server_cpu_s"] = f"{proc_cpu_s(pid) - cpu0:.2f}"
+                server_s = proc_cpu_s(pid) - cpu0
+                load_s = children_cpu_s() - load0  # zk_load, reaped by now
+                r["server_cpu_s"] = f"{server_s:.2f}"
+                r["load_cpu_s"] = f"{load_s:.2f}"
+                # Everyone else on the machine during the run: the noise in these figures.
+                r["other_cpu_s"] = f"{max(0.0, machine_busy_s() - busy0 - server_s - load_s):.2f}"
             result["workloads"][workload] = r
             if not srv.alive():
                 print(f"  {kind} died; log tail:\n{srv.log_tail()}", flush=True)
@@ -179,7 +198,8 @@ def print_table(results, args):
     c = results.get("conclave", {})
     z = results.get("zookeeper", {})
     headers = ["workload", "conclave ops/s", "zk ops/s", "ratio c/zk", "c p50 us", "c p99 us",
-               "zk p50 us", "zk p99 us", "c cpu s", "zk cpu s", "errors c/zk"]
+               "zk p50 us", "zk p99 us", "c cpu s", "zk cpu s", "client cpu s c/zk",
+               "other cpu s c/zk", "errors c/zk"]
     rows = []
     for w in args.workloads:
         cw = (c.get("workloads") or {}).get(w) or {}
@@ -189,6 +209,8 @@ def print_table(results, args):
                      fmt_num(cw.get("p50_us")), fmt_num(cw.get("p99_us")),
                      fmt_num(zw.get("p50_us")), fmt_num(zw.get("p99_us")),
                      cw.get("server_cpu_s", "-"), zw.get("server_cpu_s", "-"),
+                     f"{cw.get('load_cpu_s', '-')}/{zw.get('load_cpu_s', '-')}",
+                     f"{cw.get('other_cpu_s', '-')}/{zw.get('other_cpu_s', '-')}",
                      f"{cw.get('errors', '-')}/{zw.get('errors', '-')}"])
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     print()
@@ -199,6 +221,8 @@ def print_table(results, args):
                     for i, h in enumerate(headers)))
     for r in rows:
         print("  ".join(v.rjust(widths[i]) if i else v.ljust(widths[i]) for i, v in enumerate(r)))
+    print("c/zk cpu s: server CPU seconds during the run (set-up, warm-up, measured window, "
+          "drain); client: zk_load's; other: the rest of the machine (noise)")
     print()
 
     def mem(res, key):
