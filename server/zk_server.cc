@@ -62,7 +62,6 @@ ZkServer::ZkServer(asio::io_context& io, Config config, Clock& clock)
 
 ZkServer::~ZkServer() {
   stop();
-  snapshot_pool_.join();
 }
 
 Status ZkServer::start() {
@@ -102,6 +101,8 @@ Status ZkServer::start() {
   gc.force_sync = config_.force_sync;
   gc.fsync_warning_threshold_ms = config_.fsync_warning_threshold_ms;
   commit_log_ = std::make_unique<storage::GroupCommitLog>(*log_, gc);
+  snapshotter_ = std::make_unique<Snapshotter>(*snapshots_, *log_,
+                                               static_cast<size_t>(config_.snap_retain_count));
   if (!config_.force_sync) {
     log::warn("forceSync=no: acknowledged writes can be lost if the machine loses power");
   }
@@ -151,6 +152,7 @@ void ZkServer::stop() {
   for (auto& [id, c] : conns)
     c->close();
   if (commit_log_) commit_log_->shutdown();
+  if (snapshotter_) snapshotter_->abandon();
 }
 
 void ZkServer::accept_next() {
@@ -281,28 +283,6 @@ void ZkServer::on_logged(Zxid zxid, Status status) {
       if (c != connections_.end()) c->second->resume_reading();
     }
   }
-  write_snapshot_if_durable();
-}
-
-void ZkServer::write_snapshot_if_durable() {
-  if (snapshot_waiting_for_log_ && snapshot_waiting_for_log_->first <= durable_zxid_) {
-    auto snap = std::move(*snapshot_waiting_for_log_);
-    snapshot_waiting_for_log_.reset();
-    asio::post(snapshot_pool_, [this, snap = std::move(snap)]() {
-      Status written = snapshots_->write(snap.first, snap.second);
-      if (!written.ok()) {
-        log::error("snapshot 0x", std::hex, snap.first, std::dec,
-                   " failed: ", written.error().to_string());
-      } else {
-        auto oldest = snapshots_->purge(static_cast<size_t>(config_.snap_retain_count));
-        if (oldest.ok() && *oldest > 0) {
-          Status purged = log_->purge_before(*oldest + 1);
-          if (!purged.ok()) log::warn("log purge failed: ", purged.error().to_string());
-        }
-      }
-      snapshot_in_progress_ = false;
-    });
-  }
 }
 
 // A write failed to reach the disk (a full disk, an I/O error). Everything applied to the
@@ -333,7 +313,7 @@ void ZkServer::on_storage_failure(const Error& error) {
   }
   tree_ = std::move(recovered->tree);
   last_zxid_ = durable_zxid_ = std::max(*durable, tree_->last_applied_zxid());
-  snapshot_waiting_for_log_.reset();
+  snapshotter_->abandon();
   // Sessions created by lost txns are gone; surviving ones keep their deadlines.
   int64_t now = clock_.monotonic_ms();
   for (const auto& [id, timeout] : tree_->sessions()) {
@@ -365,6 +345,7 @@ void ZkServer::schedule_tick() {
 }
 
 void ZkServer::on_tick() {
+  snapshotter_->poll(durable_zxid_);
   if (!storage_failed_) {
     expire_sessions();
     reap_expired_nodes();
@@ -403,14 +384,8 @@ void ZkServer::reap_expired_nodes() {
 }
 
 void ZkServer::maybe_snapshot() {
-  if (txns_since_snapshot_ < snapshot_threshold_ || snapshot_in_progress_ || storage_failed_)
-    return;
-  snapshot_in_progress_ = true;
-  txns_since_snapshot_ = 0;
-  // Serializing here, between two transactions, gives an exact snapshot at last_zxid_; the
-  // file is written by the snapshot thread once the log is durable through it.
-  snapshot_waiting_for_log_.emplace(tree_->last_applied_zxid(), tree_->serialize_snapshot());
-  write_snapshot_if_durable();
+  if (txns_since_snapshot_ < snapshot_threshold_ || storage_failed_) return;
+  if (snapshotter_->start(*tree_)) txns_since_snapshot_ = 0;
 }
 
 }  // namespace conclave::server

@@ -29,6 +29,7 @@
 #include "server/client_connection.h"
 #include "server/config.h"
 #include "server/server_stats.h"
+#include "server/snapshotter.h"
 #include "session/session_ids.h"
 #include "session/session_tracker.h"
 #include "storage/group_commit_log.h"
@@ -74,6 +75,7 @@ class ZkServer {
     return connections_;
   }
   int64_t now_ms() const { return clock_.monotonic_ms(); }
+  uint64_t snapshots_written() const { return snapshotter_ ? snapshotter_->published_count() : 0; }
 
  private:
   void accept_next();
@@ -97,7 +99,6 @@ class ZkServer {
   void expire_sessions();
   void close_session_txn(SessionId id);
   void maybe_snapshot();
-  void write_snapshot_if_durable();
   void reap_expired_nodes();
 
   asio::io_context& io_;
@@ -137,12 +138,10 @@ class ZkServer {
   Zxid storage_trial_zxid_ = 0;
 
   // Snapshots: taken after a random count in [snapCount/2+1, snapCount] (so members of an
-  // ensemble do not all snapshot at once), written by snapshot_thread_.
+  // ensemble do not all snapshot at once), written without stopping the loop (snapshotter.h).
   int64_t txns_since_snapshot_ = 0;
   int64_t snapshot_threshold_ = 0;
-  std::optional<std::pair<Zxid, std::string>> snapshot_waiting_for_log_;
-  std::atomic<bool> snapshot_in_progress_{false};
-  asio::thread_pool snapshot_pool_{1};
+  std::unique_ptr<Snapshotter> snapshotter_;
 
   ServerStats stats_;
 };

@@ -136,24 +136,42 @@ Result<std::unique_ptr<SnapshotStore>> SnapshotStore::open(const std::string& di
 
 Status SnapshotStore::write(Zxid zxid, std::string_view payload) {
   std::lock_guard writer_lock(writer_mu_);
+  Status s = write_unpublished(zxid, payload);
+  if (!s.ok()) return s;
+  return publish_locked(zxid);
+}
+
+// Takes no lock and logs nothing: it runs in a forked child (see the header).
+Status SnapshotStore::write_unpublished(Zxid zxid, std::string_view payload) const {
   std::string header(kMagic);
   put_u32_be(header, kVersion);
   put_u64_be(header, static_cast<uint64_t>(zxid));
   put_u64_be(header, payload.size());
   put_u32_be(header, crc32c_extend(crc32c(header), payload));
 
-  const std::string path = path_of(zxid);
-  const std::string tmp = path + std::string(kTmpSuffix);
+  const std::string tmp = path_of(zxid) + std::string(kTmpSuffix);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return os_error("creating " + tmp, errno);
   Status s = write_all(fd, header, tmp);
   if (s.ok()) s = write_all(fd, payload, tmp);
   if (s.ok() && ::fsync(fd) != 0) s = os_error("fsync of " + tmp, errno);
   if (::close(fd) != 0 && s.ok()) s = os_error("closing " + tmp, errno);
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return s;
-  }
+  if (!s.ok()) ::unlink(tmp.c_str());
+  return s;
+}
+
+Status SnapshotStore::publish(Zxid zxid) {
+  std::lock_guard writer_lock(writer_mu_);
+  return publish_locked(zxid);
+}
+
+void SnapshotStore::discard_unpublished(Zxid zxid) {
+  ::unlink((path_of(zxid) + std::string(kTmpSuffix)).c_str());
+}
+
+Status SnapshotStore::publish_locked(Zxid zxid) {
+  const std::string path = path_of(zxid);
+  const std::string tmp = path + std::string(kTmpSuffix);
   {
     std::unique_lock files_lock(files_mu_);
     if (::rename(tmp.c_str(), path.c_str()) != 0) {

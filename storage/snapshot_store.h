@@ -2,9 +2,8 @@
 //
 // ## File format (integers big-endian)
 // File name: "snapshot." followed by the zxid as 16 lowercase hex digits, so that names
-// sort in zxid order. The zxid is the last transaction applied before the snapshot began;
-// snapshots are fuzzy (ZooKeeper's are too), so replay starts at the first log entry
-// after it and re-applies idempotently whatever the snapshot already contains.
+// sort in zxid order. The zxid is the last transaction the snapshotted state contains;
+// replay starts at the first log entry after it.
 //   offset  0  "CNSN"        magic
 //   offset  4  u32 version   1
 //   offset  8  u64 zxid      must equal the zxid in the file name
@@ -20,9 +19,16 @@
 // rot, truncation by hand) fails its CRC or length check; load_newest_valid() then logs it
 // and falls back to the next older snapshot, which is why purge() keeps several.
 //
+// write() is write_unpublished() (the .tmp file, fsynced) then publish() (rename, fsync of
+// the directory). The server calls them apart: a forked child writes the file, and the
+// parent publishes it once the log is durable through the snapshot's zxid, so a published
+// snapshot never holds a transaction the log might lose.
+//
 // ## Threading
-// One writer thread (write, purge) plus any number of reader threads (load_newest_valid,
-// list). Readers see only complete files. Writers are serialized internally as well.
+// One writer thread (write, publish, purge) plus any number of reader threads
+// (load_newest_valid, list). Readers see only complete files. Writers are serialized
+// internally as well. write_unpublished() takes no lock and logs nothing, so it is safe in a
+// child process forked from a multi-threaded parent.
 #pragma once
 
 #include <cstddef>
@@ -51,6 +57,11 @@ class SnapshotStore {
 
   // Durably stores a snapshot at `zxid`, replacing one with the same zxid.
   Status write(Zxid zxid, std::string_view payload);
+  // The two halves of write(): the fsynced .tmp file, then its rename into place.
+  Status write_unpublished(Zxid zxid, std::string_view payload) const;
+  Status publish(Zxid zxid);
+  // Removes an unpublished file (a snapshot given up before publish()).
+  void discard_unpublished(Zxid zxid);
 
   // The newest snapshot whose checksum verifies, or nullopt when there is none. Corrupt or
   // truncated files are logged and skipped. Errors only for failing to read the directory.
@@ -72,6 +83,7 @@ class SnapshotStore {
  private:
   explicit SnapshotStore(std::string dir) : dir_(std::move(dir)) {}
   std::string path_of(Zxid zxid) const;
+  Status publish_locked(Zxid zxid);
   // Verifies the file at `zxid`; fills `payload` if non-null. Empty string = valid.
   std::string read_and_verify(Zxid zxid, std::string* payload) const;
 

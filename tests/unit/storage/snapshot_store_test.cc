@@ -62,6 +62,24 @@ TEST(SnapshotStoreTest, WriteListLoad) {
   EXPECT_EQ(store->load_newest_valid().value()->payload, "");
 }
 
+TEST(SnapshotStoreTest, UnpublishedSnapshotIsInvisibleUntilPublished) {
+  TempDir tmp;
+  auto store = open_store(tmp.sub("snap"));
+  ASSERT_TRUE(store->write(make_zxid(1, 1), payload_for(make_zxid(1, 1))).ok());
+  ASSERT_TRUE(store->write_unpublished(make_zxid(1, 7), payload_for(make_zxid(1, 7))).ok());
+  EXPECT_EQ(store->list(), std::vector<Zxid>{make_zxid(1, 1)});
+  EXPECT_EQ(store->load_newest_valid().value()->zxid, make_zxid(1, 1));
+
+  ASSERT_TRUE(store->publish(make_zxid(1, 7)).ok());
+  EXPECT_EQ(store->load_newest_valid().value()->payload, payload_for(make_zxid(1, 7)));
+
+  // A discarded one never appears, and publishing it afterwards fails cleanly.
+  ASSERT_TRUE(store->write_unpublished(make_zxid(1, 9), "x").ok());
+  store->discard_unpublished(make_zxid(1, 9));
+  EXPECT_FALSE(store->publish(make_zxid(1, 9)).ok());
+  EXPECT_EQ(store->list(), (std::vector<Zxid>{make_zxid(1, 1), make_zxid(1, 7)}));
+}
+
 TEST(SnapshotStoreTest, CorruptOrTruncatedSnapshotsFallBackToOlderOnes) {
   TempDir tmp;
   auto store = open_store(tmp.path());
