@@ -16,6 +16,12 @@ constexpr std::string_view kZookeeperPath = "/zookeeper";
 constexpr std::string_view kQuotaPath = "/zookeeper/quota";
 constexpr std::string_view kConfigPath = "/zookeeper/config";
 
+// Reads look "" up as the root: ZooKeeper's node map holds the root under "" too (the
+// parent of "/a" is ""), so getData("") answers with the root rather than NoNode.
+std::string_view read_key(std::string_view path) {
+  return path.empty() ? kRootPath : path;
+}
+
 // Snapshot framing.
 constexpr int32_t kSnapshotMagic = 0x434e534e;  // "CNSN"
 constexpr int32_t kSnapshotVersion = 1;
@@ -712,7 +718,7 @@ void DataTree::apply_close_session(const TxnHeader& h, const CloseSessionTxn& t,
 
 Result<wire::GetDataResponse> DataTree::get_data(const wire::GetDataRequest& req,
                                                  const RequestContext& ctx, WatcherId watcher) {
-  const Node* n = find(req.path);
+  const Node* n = find(read_key(req.path));
   if (n == nullptr) return fail(ErrorCode::kNoNode, req.path);
   if (!check_acl(acls_.get(n->acl), wire::perms::kRead, ctx)) {
     return fail(ErrorCode::kNoAuth, req.path);
@@ -724,7 +730,7 @@ Result<wire::GetDataResponse> DataTree::get_data(const wire::GetDataRequest& req
 Result<wire::ExistsResponse> DataTree::exists(const wire::ExistsRequest& req,
                                               const RequestContext& ctx, WatcherId watcher) {
   if (req.path.find('\0') != std::string::npos) return fail(ErrorCode::kBadArguments, req.path);
-  const Node* n = find(req.path);
+  const Node* n = find(read_key(req.path));
   if (n != nullptr && options_.exists_checks_read_acl &&
       !check_acl(acls_.get(n->acl), wire::perms::kRead, ctx)) {
     return fail(ErrorCode::kNoAuth, req.path);
@@ -737,7 +743,7 @@ Result<wire::ExistsResponse> DataTree::exists(const wire::ExistsRequest& req,
 Result<wire::GetChildren2Response> DataTree::get_children(const wire::GetChildrenRequest& req,
                                                           const RequestContext& ctx,
                                                           WatcherId watcher) {
-  const Node* n = find(req.path);
+  const Node* n = find(read_key(req.path));
   if (n == nullptr) return fail(ErrorCode::kNoNode, req.path);
   if (!check_acl(acls_.get(n->acl), wire::perms::kRead, ctx)) {
     return fail(ErrorCode::kNoAuth, req.path);
@@ -751,7 +757,7 @@ Result<wire::GetChildren2Response> DataTree::get_children(const wire::GetChildre
 
 Result<wire::GetAclResponse> DataTree::get_acl(const wire::GetAclRequest& req,
                                                const RequestContext& ctx) const {
-  const Node* n = find(req.path);
+  const Node* n = find(read_key(req.path));
   if (n == nullptr) return fail(ErrorCode::kNoNode, req.path);
   const wire::AclList& acl = acls_.get(n->acl);
   if (!check_acl(acl, wire::perms::kRead | wire::perms::kAdmin, ctx)) {
@@ -788,10 +794,12 @@ std::vector<std::string> DataTree::get_ephemerals(SessionId session_id,
 
 Result<int32_t> DataTree::get_all_children_number(std::string_view path,
                                                   const RequestContext& ctx) const {
-  const Node* n = find(path);
+  const Node* n = find(read_key(path));
   if (n == nullptr) return fail(ErrorCode::kNoNode, path);
   if (!check_acl(acls_.get(n->acl), wire::perms::kRead, ctx)) return fail(ErrorCode::kNoAuth, path);
   if (path == kRootPath) return static_cast<int32_t>(nodes_.size() - 1);
+  // ZooKeeper counts the keys starting with path + "/": for "" that is every node, the root too.
+  if (path.empty()) return static_cast<int32_t>(nodes_.size());
   int64_t count = 0;
   std::vector<std::string> stack{std::string(path)};
   while (!stack.empty()) {

@@ -69,6 +69,30 @@ TEST(DataTreeTest, ReservedNodes) {
   EXPECT_EQ(d.create("/").err, ErrorCode::kNodeExists);
 }
 
+// Verified on ZooKeeper 3.8: reads of "" answer with the root (its node map holds the root
+// under "" as the parent of "/a"), while every write of "" is BadArguments.
+TEST(DataTreeTest, EmptyPathReadsTheRoot) {
+  DataTree tree;
+  Driver d(tree);
+  ASSERT_EQ(d.create("/a").err, ErrorCode::kOk);
+  auto data = tree.get_data(wire::GetDataRequest{"", false}, ctx_for(), 0);
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(data->stat, *tree.stat_of("/"));
+  auto exists = tree.exists(wire::ExistsRequest{"", false}, ctx_for(), 0);
+  ASSERT_TRUE(exists.ok());
+  EXPECT_EQ(exists->stat, *tree.stat_of("/"));
+  auto children = tree.get_children(wire::GetChildrenRequest{"", false}, ctx_for(), 0);
+  ASSERT_TRUE(children.ok());
+  EXPECT_EQ(children->children, (std::vector<std::string>{"a", "zookeeper"}));
+  EXPECT_TRUE(tree.get_acl(wire::GetAclRequest{""}, ctx_for()).ok());
+  // getAllChildrenNumber counts keys starting with path + "/": for "" the root is one of them.
+  EXPECT_EQ(*tree.get_all_children_number("/", ctx_for()), 4);
+  EXPECT_EQ(*tree.get_all_children_number("", ctx_for()), 5);
+  EXPECT_EQ(d.create("").err, ErrorCode::kBadArguments);
+  EXPECT_EQ(d.set("", "x").err, ErrorCode::kBadArguments);
+  EXPECT_EQ(d.remove("").err, ErrorCode::kBadArguments);
+}
+
 // ---- stats ----
 
 TEST(DataTreeTest, StatAfterCreateSetDelete) {
