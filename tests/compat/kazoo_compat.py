@@ -430,6 +430,12 @@ class ReadOpsTest(CompatTest):
         self.assertEqual(self.ok(r.get_all_children_number(self.base)).i32(), 5)
         self.assertEqual(self.ok(r.get_all_children_number(self.p("ab"))).i32(), 0)
         self.assertEqual(r.get_all_children_number(self.p("none")).err, raw.NO_NODE)
+        # "" is the root's alias for reads; counting keys under "" + "/" includes the root.
+        under_root = self.ok(r.get_all_children_number("/")).i32()
+        self.assertEqual(self.ok(r.get_all_children_number("")).i32(), under_root + 1)
+        self.assertEqual(sorted(self.ok(r.get_children("")).strings()),
+                         sorted(self.ok(r.get_children("/")).strings()))
+        self.assertEqual(self.ok(r.get_acl("")).acls(), self.ok(r.get_acl("/")).acls())
 
     def test_who_am_i(self):
         def who(client):
