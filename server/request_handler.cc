@@ -1,5 +1,7 @@
 // ZkServer's protocol handling: the connect handshake and every request opcode, turned into
 // reads of the tree or transactions, with ZooKeeper's replies.
+#include <algorithm>
+
 #include "common/log.h"
 #include "datatree/auth.h"
 #include "server/zk_server.h"
@@ -289,10 +291,19 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
                 break;
               }
               case OpCode::kWhoAmI: {
+                // As ZooKeeper's AuthUtil.getClientInfos: one entry per authenticated id, the
+                // user as its provider names it (digest: the part before ':'); the super user
+                // also holds the id ("super", "").
                 wire::WhoAmIResponse who;
-                for (const auto& id : conn.auth_ids)
-                  who.client_info.push_back({id.scheme, id.id});
-                if (conn.is_super) who.client_info.push_back({"super", ""});
+                for (const auto& id : conn.auth_ids) {
+                  if (id.scheme == "digest") {
+                    if (!config_.super_digest.empty() && id.id == config_.super_digest)
+                      who.client_info.push_back({"super", ""});
+                    who.client_info.push_back({id.scheme, id.id.substr(0, id.id.find(':'))});
+                  } else {
+                    who.client_info.push_back({id.scheme, id.id});
+                  }
+                }
                 reply(conn, wire::encode_reply(h, who), zxid);
                 break;
               }
@@ -365,10 +376,13 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
                   zxid);
           },
           [&](wire::AuthPacket& r) {
-            if (r.scheme == "digest" && r.auth.find(':') != std::string::npos) {
-              std::string id = datatree::digest_id(r.auth);
-              conn.auth_ids.push_back(wire::Id{"digest", id});
-              if (!config_.super_digest.empty() && id == config_.super_digest) conn.is_super = true;
+            if (r.scheme == "digest") {
+              // ZooKeeper accepts any credential: without ':' the whole string is the user.
+              wire::Id id{"digest", datatree::digest_id(r.auth)};
+              if (std::find(conn.auth_ids.begin(), conn.auth_ids.end(), id) == conn.auth_ids.end())
+                conn.auth_ids.push_back(id);
+              if (!config_.super_digest.empty() && id.id == config_.super_digest)
+                conn.is_super = true;
               reply(conn, wire::encode_reply(wire::ReplyHeader{wire::xid::kAuth, zxid, 0}), zxid);
               return;
             }
