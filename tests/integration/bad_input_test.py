@@ -448,7 +448,7 @@ class BadInputTest(unittest.TestCase):
 def main():
     global ARGS
     ARGS, argv = integ_util.parse_args(__doc__.splitlines()[0])
-    unittest.main(argv=argv, verbosity=2)
+    unittest.main(module=__name__, argv=argv, verbosity=2)
 
 
 if __name__ == "__main__":
