@@ -395,7 +395,6 @@ class BadInputTest(unittest.TestCase):
         # grows by ~20 MiB here), and keep serving everyone else meanwhile.
         node_bytes = 512 * 1024
         requests_max = 4096  # 2 GiB of replies if all were answered and buffered
-        rss_growth_max_mb = 256
         path = f"{ROOT}/big"
         data = os.urandom(node_bytes)
         WATCHER.create(path, data)
@@ -427,7 +426,8 @@ class BadInputTest(unittest.TestCase):
             print(f"\n  never-reading client: {sent_requests} requests sent "
                   f"({sent_requests * node_bytes / 2**30:.1f} GiB of replies asked), "
                   f"server RSS grew {grown_mb:.0f} MiB", file=sys.stderr)
-            self.assertLess(grown_mb, rss_growth_max_mb, "the server buffers replies without bound")
+            self.assertLess(grown_mb, ARGS.rss_growth_max_mb,
+                            "the server buffers replies without bound")
         finally:
             c.close()
         WATCHER.delete(path)
@@ -447,7 +447,12 @@ class BadInputTest(unittest.TestCase):
 
 def main():
     global ARGS
-    ARGS, argv = integ_util.parse_args(__doc__.splitlines()[0])
+
+    def extra(parser):
+        parser.add_argument("--rss-growth-max-mb", type=int, default=256,
+                            help="how much the never-reading client may grow the server")
+
+    ARGS, argv = integ_util.parse_args(__doc__.splitlines()[0], extra)
     unittest.main(module=__name__, argv=argv, verbosity=2)
 
 
