@@ -16,6 +16,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -67,6 +68,7 @@ struct Options {
   int session_timeout_ms = 30'000;
   std::string root = "/conclave-bench";
   int mix_set_percent = 10;
+  int timeline_ms = 0;  // 0: off; else a stderr line per interval (ops, max latency)
 };
 
 int64_t now_ns() {
@@ -107,6 +109,7 @@ struct Session {
   LatencyHistogram histogram;  // touched only by this handle's completion thread
   std::atomic<uint64_t> measured_ops{0};
   std::atomic<uint64_t> warmup_ops{0};
+  std::atomic<uint64_t> interval_max_ns{0};  // for --timeline-ms, reset by the main thread
   std::atomic<uint64_t> errors{0};
   std::atomic<int> in_flight{0};
   std::atomic<int> last_error{0};
@@ -141,6 +144,11 @@ void record_completion(Lane* lane, int rc, bool value_ok) {
   if (phase == kMeasure && ok) {
     s->histogram.record(static_cast<uint64_t>(done_ns - lane->submit_ns));
     s->measured_ops.fetch_add(1, std::memory_order_relaxed);
+    uint64_t latency_ns = static_cast<uint64_t>(done_ns - lane->submit_ns);
+    uint64_t seen = s->interval_max_ns.load(std::memory_order_relaxed);
+    while (latency_ns > seen &&
+           !s->interval_max_ns.compare_exchange_weak(seen, latency_ns, std::memory_order_relaxed)) {
+    }
   } else if (phase == kWarmup && ok) {
     s->warmup_ops.fetch_add(1, std::memory_order_relaxed);
   }
@@ -330,7 +338,7 @@ void usage(FILE* out) {
                "usage: zk_load --hosts 127.0.0.1:PORT --workload create|set|get|mix\n"
                "               [--sessions N=8] [--outstanding K=64] [--value-bytes V=1024]\n"
                "               [--duration-s S=10] [--warmup-s W=2] [--ops N=0 (no limit)]\n"
-               "               [--keys KEYS=1000] [--mix-set-percent P=10]\n"
+               "               [--keys KEYS=1000] [--mix-set-percent P=10] [--timeline-ms MS=0]\n"
                "               [--session-timeout-ms T=30000] [--root /conclave-bench]\n"
                "Loopback servers only. Prints one line of key=value pairs; exit status 0 when\n"
                "the run completed with errors=0, 1 otherwise, 2 for bad arguments.\n");
@@ -399,6 +407,8 @@ Options parse_args(int argc, char** argv) {
       o.warmup_s = parse_number(name, value, 0, kMaxWarmupS);
     } else if (name == "--ops") {
       o.max_ops = static_cast<uint64_t>(parse_number(name, value, 0, kMaxOps));
+    } else if (name == "--timeline-ms") {
+      o.timeline_ms = static_cast<int>(parse_number(name, value, 0, 60'000));
     } else if (name == "--mix-set-percent") {
       o.mix_set_percent = static_cast<int>(parse_number(name, value, 0, 100));
     } else if (name == "--session-timeout-ms") {
@@ -489,8 +499,23 @@ int run_main(int argc, char** argv) {
   int64_t measure_start_ns = now_ns();
   run.phase.store(kMeasure, std::memory_order_release);
   int64_t measure_deadline = measure_start_ns + static_cast<int64_t>(o.duration_s * 1e9);
+  int64_t next_report_ns = measure_start_ns + int64_t{o.timeline_ms} * 1'000'000;
+  uint64_t reported_ops = 0;
   while (now_ns() < measure_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(kPollIntervalMs));
+    if (o.timeline_ms != 0 && now_ns() >= next_report_ns) {
+      uint64_t total = 0;
+      uint64_t max_ns = 0;
+      for (auto& s : run.sessions) {
+        total += s->measured_ops.load(std::memory_order_relaxed);
+        max_ns = std::max(max_ns, s->interval_max_ns.exchange(0, std::memory_order_relaxed));
+      }
+      std::fprintf(stderr, "timeline t_ms=%lld ops=%llu max_us=%.0f\n",
+                   static_cast<long long>((now_ns() - measure_start_ns) / 1'000'000),
+                   static_cast<unsigned long long>(total - reported_ops), max_ns / 1e3);
+      reported_ops = total;
+      next_report_ns += int64_t{o.timeline_ms} * 1'000'000;
+    }
     if (o.max_ops != 0) {
       uint64_t total = 0;
       for (auto& s : run.sessions)
