@@ -116,6 +116,13 @@ def jvm_default_max_heap():
     return "?"
 
 
+def zk_version():
+    """The version of Debian's zookeeper package (dpkg), or '?'."""
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "zookeeper"], capture_output=True,
+                         text=True).stdout.strip()
+    return out or "?"
+
+
 def run_load(args, hosts, workload, root):
     cmd = [args.load, "--hosts", hosts, "--workload", workload,
            "--sessions", str(args.sessions), "--outstanding", str(args.outstanding),
@@ -283,7 +290,12 @@ def main():
                         capture_output=True, text=True).stdout.strip() or "?"
     print(f"bench dir {base_dir} (filesystem {fs}); {os.cpu_count()} cpus; "
           f"load average {loadavg()}")
+    if "conclave" in servers:
+        built = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(args.binary)))
+        print(f"conclave binary {os.path.abspath(args.binary)} (built {built})")
     if "zookeeper" in servers:
+        java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
+        print(f"zookeeper {zk_version()} on {java.splitlines()[0] if java else 'java ?'}")
         print(f"zookeeper JVM: Debian zkServer.sh default flags {' '.join(DEBIAN_ZK_JVM_FLAGS)}; "
               f"no -Xms/-Xmx, so the JVM default max heap applies: {jvm_default_max_heap()}")
     results = {}
