@@ -83,6 +83,12 @@ bool ClientConnection::check_four_letter_word() {
 
 void ClientConnection::process_frames() {
   while (!closing_ && !closed_) {
+    // The output bound holds per packet, not per read: one read can carry thousands of small
+    // requests, each asking for a large reply.
+    if (pending_output_bytes_ > kPendingOutputBytesMax) {
+      read_paused_ = true;
+      return;
+    }
     auto next = decoder_.next();
     if (!next.ok()) {
       log::warn("closing ", remote_endpoint_, ": ", next.error().to_string());
@@ -145,6 +151,7 @@ void ClientConnection::write_more() {
         self->write_more();
         if (self->read_paused_ && self->pending_output_bytes_ <= kPendingOutputBytesMax / 2) {
           self->read_paused_ = false;
+          self->process_frames();
           self->read_more();
         }
       });
