@@ -177,6 +177,7 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
             wire::encode_reply(
                 wire::ReplyHeader{header->xid, last_zxid_, to_int(ErrorCode::kUnimplemented)}),
             last_zxid_);
+      conn.close_after_flush();  // as ZooKeeper does; the session itself stays
       return;
     }
     // A record we cannot read: the stream can no longer be trusted (ZooKeeper closes too).
