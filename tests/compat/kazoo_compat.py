@@ -15,8 +15,6 @@ connection (a server sends a watch event before the reply to any later request o
 connection), never with a sleep.
 """
 import argparse
-import base64
-import hashlib
 import os
 import sys
 import threading
@@ -36,16 +34,11 @@ from kazoo.protocol.states import Callback, EventType, KazooState  # noqa: E402
 from kazoo.security import ACL, Id, make_digest_acl, make_digest_acl_credential  # noqa: E402
 
 import zkraw as raw  # noqa: E402
-from zkservers import four_letter_word, make_server  # noqa: E402
+from compat_server import (JUTE_MAX_BUFFER, MAX_SESSION_TIMEOUT_MS,  # noqa: E402
+                           MIN_SESSION_TIMEOUT_MS, SUPER_PASSWORD, make_compat_server)
+from zkservers import four_letter_word  # noqa: E402
 
 DEADLINE_S = 20.0
-TICK_MS = 500
-MIN_SESSION_TIMEOUT_MS = 1000
-MAX_SESSION_TIMEOUT_MS = 8000
-JUTE_MAX_BUFFER = 1048575  # the default of both servers
-SUPER_PASSWORD = "super-secret"
-SUPER_DIGEST = base64.b64encode(
-    hashlib.sha1(f"super:{SUPER_PASSWORD}".encode()).digest()).decode()
 
 SERVER = None
 KIND = None
@@ -53,21 +46,9 @@ IS_ZK38 = False
 IS_CONCLAVE = False
 
 
-def server_config():
-    return [
-        f"minSessionTimeout={MIN_SESSION_TIMEOUT_MS}",
-        f"maxSessionTimeout={MAX_SESSION_TIMEOUT_MS}",
-        "extendedTypesEnabled=true",
-        f"DigestAuthenticationProvider.superDigest=super:{SUPER_DIGEST}",
-    ]
-
-
 def setUpModule():
     global SERVER
-    # ZooKeeper's container/TTL reaper runs every minute by default and reads its interval
-    # from a JVM property (not zoo.cfg); Conclave reaps every tick.
-    SERVER = make_server(KIND, binary=ARGS.binary, extra_cfg=server_config(), tick_ms=TICK_MS,
-                         java_props={"znode.container.checkIntervalMs": "100"})
+    SERVER = make_compat_server(KIND, ARGS.binary)
     SERVER.start()
 
 
