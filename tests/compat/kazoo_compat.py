@@ -782,6 +782,28 @@ class WatchTest(CompatTest):
             (raw.NODE_CHILDREN_CHANGED, self.p("kids-same"))]))
 
 
+    def test_set_watches2_restores_persistent_watches(self):
+        c = self.raw()
+        self.ok(c.create(self.p("p")))
+        self.ok(c.create(self.p("r")))
+        rel = c.sync("/").zxid
+        self.ok(c.set_data(self.p("p"), b"before"))  # persistent watches are just re-added
+        w = self.raw()
+        reply = w.set_watches2(rel, data=[self.p("p")], persistent=[self.p("p")],
+                               persistent_recursive=[self.p("r")])
+        self.assertEqual(reply.err, raw.OK)
+        self.assertEqual([e.key() for e in w.events], [(raw.NODE_DATA_CHANGED, self.p("p"))])
+        w.events.clear()
+        self.ok(c.set_data(self.p("p"), b"1"))
+        self.ok(c.create(self.p("p", "k")))
+        self.ok(c.create(self.p("r", "k")))
+        self.ok(c.set_data(self.p("r", "k"), b"x"))
+        self.assertEqual([e.key() for e in w.take_events()], [
+            (raw.NODE_DATA_CHANGED, self.p("p")), (raw.NODE_CHILDREN_CHANGED, self.p("p")),
+            (raw.NODE_CREATED, self.p("r", "k")), (raw.NODE_DATA_CHANGED, self.p("r", "k"))])
+        self.ok(w.check_watches(self.p("p"), raw.WT_ANY))
+
+
 # ---------------------------------------------------------------------------------------
 class SessionTest(CompatTest):
     def test_timeout_negotiation(self):
@@ -870,7 +892,7 @@ class SessionTest(CompatTest):
         self.assertEqual(again.session_id, r.session_id)
         self.ok(again.exists("/"))
 
-    def test_kazoo_wrong_password_reports_lost(self):
+    def test_kazoo_wrong_password_gets_a_new_session(self):
         r = self.raw(timeout_ms=MAX_SESSION_TIMEOUT_MS)
         states = []
         zk = KazooClient(hosts=SERVER.hosts, client_id=(r.session_id, b"\x01" * 16))

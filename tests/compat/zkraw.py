@@ -326,6 +326,13 @@ class RawClient:
                 string_vector(list(child)))
         return self.request(SET_WATCHES, body, xid=-8)
 
+    def set_watches2(self, relative_zxid, data=(), exist=(), child=(), persistent=(),
+                     persistent_recursive=()):
+        body = (i64(relative_zxid) + string_vector(list(data)) + string_vector(list(exist)) +
+                string_vector(list(child)) + string_vector(list(persistent)) +
+                string_vector(list(persistent_recursive)))
+        return self.request(SET_WATCHES2, body, xid=-8)
+
     def get_ephemerals(self, prefix):
         return self.request(GET_EPHEMERALS, ustring(prefix))
 
