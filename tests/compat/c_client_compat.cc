@@ -7,9 +7,10 @@
 //   c_client_compat --hosts 127.0.0.1:PORT --server zookeeper|conclave
 //                   --super-password PW --min-timeout MS --max-timeout MS [test...]
 //
-// Waiting is always for a condition with a deadline. "No event fired" is proven with a round
-// trip on the watching handle: the server sends a watch event before the reply to any later
-// request on that connection, and the client delivers both in order on its completion thread.
+// Waiting is always for a condition with a deadline. "No event fired" is proven with an async
+// round trip on the watching handle (drain()): the server sends a watch event before the reply
+// to any later request on that connection, and the client delivers both in order on its
+// completion thread.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -320,10 +321,39 @@ class Handle {
   SessionState* state_;
 };
 
-// A round trip: every watch event sent to this handle before now has been delivered.
+// A round trip: every watch event sent to this handle before now has been delivered. It
+// must be an async call: the client hands watch events and async completions to its
+// completion thread in arrival order, but wakes synchronous callers from its I/O thread.
 bool drain(zhandle_t* zh) {
-  struct Stat st;
-  return zoo_exists(zh, "/", 0, &st) == ZOK;
+  struct Done {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    int rc = ZSYSTEMERROR;
+  };
+  auto* d = new Done;  // leaked if the deadline passes: the completion may still come
+  int rc = zoo_aexists(
+      zh, "/", 0,
+      [](int rc, const struct Stat*, const void* data) {
+        auto* d = static_cast<Done*>(const_cast<void*>(data));
+        std::lock_guard<std::mutex> lock(d->mu);
+        d->rc = rc;
+        d->done = true;
+        d->cv.notify_all();
+      },
+      d);
+  if (rc != ZOK) {
+    delete d;
+    return false;
+  }
+  bool finished;
+  {
+    std::unique_lock<std::mutex> lock(d->mu);
+    finished = d->cv.wait_until(lock, Clock::now() + kDeadline, [&] { return d->done; });
+    rc = d->rc;
+  }
+  if (finished) delete d;
+  return finished && rc == ZOK;
 }
 
 bool wait_until(const std::function<bool()>& pred) {

@@ -1093,8 +1093,11 @@ class BadInputTest(CompatTest):
         near = b"x" * (JUTE_MAX_BUFFER - 1024)
         self.ok(r.set_data(self.p("big"), near))
         self.assertEqual(self.zk.get(self.p("big"))[0], near)
-        r.send_frame(raw.i32(99) + raw.i32(raw.SET_DATA) + raw.ustring(self.p("big")) +
-                     raw.buffer(b"y" * (JUTE_MAX_BUFFER + 1)) + raw.i32(-1))
+        try:
+            r.send_frame(raw.i32(99) + raw.i32(raw.SET_DATA) + raw.ustring(self.p("big")) +
+                         raw.buffer(b"y" * (JUTE_MAX_BUFFER + 1)) + raw.i32(-1))
+        except OSError:
+            pass  # the server may close as soon as it has read the length
         self.assertTrue(r.closed_by_server())
         self.assertEqual(self.zk.get(self.p("big"))[0], near)
 
