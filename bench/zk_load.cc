@@ -510,8 +510,9 @@ int run_main(int argc, char** argv) {
         total += s->measured_ops.load(std::memory_order_relaxed);
         max_ns = std::max(max_ns, s->interval_max_ns.exchange(0, std::memory_order_relaxed));
       }
-      std::fprintf(stderr, "timeline t_ms=%lld ops=%llu max_us=%.0f\n",
-                   static_cast<long long>((now_ns() - measure_start_ns) / 1'000'000),
+      int64_t t = now_ns();
+      std::fprintf(stderr, "timeline t_ms=%lld mono_s=%.3f ops=%llu max_us=%.0f\n",
+                   static_cast<long long>((t - measure_start_ns) / 1'000'000), t / 1e9,
                    static_cast<unsigned long long>(total - reported_ops), max_ns / 1e3);
       reported_ops = total;
       next_report_ns += int64_t{o.timeline_ms} * 1'000'000;
