@@ -22,6 +22,7 @@ and restarted on the same data directory. Checks:
 
     /usr/bin/python3 durability_test.py --server conclave --binary PATH --kills 20 [--seed N]
 """
+import itertools
 import logging
 import random
 import sys
@@ -43,6 +44,9 @@ SESSION_TIMEOUT_MS = 10000
 PIPELINE_DEPTH = 8            # requests a writer keeps in flight
 DATA_BYTES = 64               # padding of each value, besides its unique tag
 DELETE_PROBABILITY = 0.1      # per batch, delete one of its own nodes
+NODES_PER_WRITER_MAX = 4000   # above this a writer deletes more than it creates (long runs)
+DELETES_PER_BATCH_OVER_MAX = 12
+PROGRESS_EVERY_KILLS = 25
 PROGRESS_TIMEOUT_S = 60       # for every writer to be acknowledged again after a restart
 KILL_DELAY_MAX_S = 0.5        # a kill comes at a random moment in [0, this] after progress
 RECOVERY_KILL_PROBABILITY = 0.2  # after a kill, also kill the restarting server
@@ -175,7 +179,9 @@ class Writer(threading.Thread):
                 if hdr.err == R.NO_NODE:
                     self.nodes.pop(name, None)
                     self.gone.add(name)
-                elif hdr.err != R.OK:
+                elif hdr.err == R.OK:
+                    self.delete_sent.discard(name)  # it did not happen, and cannot any more
+                else:
                     self.fail(f"exists {name}: {hdr.err}")
             self.unknown_deletes.clear()
             # Sequential creates: unknown names, found by listing.
@@ -252,12 +258,19 @@ class Writer(threading.Thread):
                 batch.append(("set", (data, version + 1), R.OP_SET_DATA,
                               R.set_data_body(self.counter, data, version)))
                 version += 1
-        if self.nodes and self.rng.random() < DELETE_PROBABILITY:
-            name = self.rng.choice(sorted(self.nodes)[:64])
+        deletes = 0
+        if len(self.nodes) > NODES_PER_WRITER_MAX:
+            deletes = DELETES_PER_BATCH_OVER_MAX
+        elif self.nodes and self.rng.random() < DELETE_PROBABILITY:
+            deletes = 1
+        if deletes:
             with self.lock:
-                fresh = name not in self.delete_sent
-                self.delete_sent.add(name)
-            if fresh:
+                # The oldest nodes first (dicts keep insertion order).
+                candidates = [n for n in itertools.islice(self.nodes, 4 * deletes)
+                              if n not in self.delete_sent]
+                chosen = self.rng.sample(candidates, min(deletes, len(candidates)))
+                self.delete_sent.update(chosen)
+            for name in chosen:
                 batch.append(("delete", name, R.OP_DELETE, R.delete_body(f"{self.dir}/{name}")))
         return batch
 
@@ -408,6 +421,10 @@ class DurabilityTest(unittest.TestCase):
                 wait_serving(srv)
                 checked_total += self.check_after_restart(srv, writers, before, kill)
                 self.assertEqual(failures, [], "\n".join(failures))
+                if (kill + 1) % PROGRESS_EVERY_KILLS == 0:
+                    print(f"  durability: {kill + 1} kills, "
+                          f"{sum(w.acked_writes for w in writers)} writes acknowledged, "
+                          f"{time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
             elapsed = time.monotonic() - started
 
             # Let every writer come back once more, then stop them and check exactly.
