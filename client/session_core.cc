@@ -125,7 +125,14 @@ Status SessionCore::wait_connected(std::chrono::milliseconds timeout) {
 // ---- Close ----
 
 void SessionCore::close() {
-  std::lock_guard lock(close_mu_);
+  std::unique_lock lock(close_mu_, std::defer_lock);
+  if (callbacks_.on_callback_thread()) {
+    // Another thread is closing and will join this thread: waiting for it here would
+    // deadlock, and returning lets it finish.
+    if (!lock.try_lock()) return;
+  } else {
+    lock.lock();
+  }
   if (closed_) return;
   closed_ = true;
   std::future<void> done = close_done_.get_future();

@@ -1,6 +1,7 @@
 // Sessions across server failures, against a real server driven by the runner: watches
 // re-registered after a restart, re-attach within the timeout, expiry, deadlines while the
 // server is frozen, the pending-request bound, and close.
+#include "common/asio.h"
 #include "tests/client/test_env.h"
 
 namespace conclave::client::testing {
@@ -228,6 +229,39 @@ TEST_F(SessionTest, AuthFailedKillsTheHandle) {
   EXPECT_EQ(c->add_auth("no-such-scheme", "x").get().code(), ErrorCode::kAuthFailed);
   EXPECT_TRUE(rec.wait_line("state auth_failed"));
   EXPECT_EQ(c->get_data(base()).get().code(), ErrorCode::kAuthFailed);
+}
+
+// A host that refuses connections is skipped: the handle moves on to the next one.
+TEST_F(SessionTest, FailoverToTheNextHost) {
+  uint16_t dead = 0;
+  {
+    asio::io_context io;
+    asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
+    dead = a.local_endpoint().port();
+  }
+  const std::string hosts = "127.0.0.1:" + std::to_string(dead) + "," + env().hosts;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {  // both orders of the two hosts
+    ClientOptions o;
+    o.shuffle_seed = seed;
+    auto c = Client::connect(hosts, o);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->wait_connected(kWait).ok());
+    EXPECT_TRUE((*c)->exists(base()).get().ok());
+  }
+}
+
+// An idle handle pings at a third of the timeout, so the server never drops it: nothing
+// but a disconnect could end this wait early, and it must not come.
+TEST_F(SessionTest, IdleSessionStaysAliveByPings) {
+  Recorder& rec = recorder();
+  ClientOptions o;
+  o.session_timeout_ms = 1'500;
+  o.on_session_event = rec.state_listener();
+  auto c = connect("", o);
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(rec.wait_line("state disconnected", 4'000ms));
+  EXPECT_EQ(rec.lines(), std::vector<std::string>{"state connected"});
+  EXPECT_TRUE(c->exists(base()).get().ok());
 }
 
 TEST_F(SessionTest, ReadOnlyFlagOnAWritableServer) {
