@@ -346,6 +346,7 @@ void ZkServer::schedule_tick() {
 
 void ZkServer::on_tick() {
   snapshotter_->poll(durable_zxid_);
+  maybe_snapshot();  // a burst may have outrun the snapshot that was under way
   if (!storage_failed_) {
     expire_sessions();
     reap_expired_nodes();

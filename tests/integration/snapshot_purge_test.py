@@ -17,12 +17,19 @@ from kazoo.client import KazooClient
 ARGS = None
 SNAP_COUNT = 100
 RETAIN = 3
-WRITES = 2000
+ROUNDS = 6
+WRITES_PER_ROUND = 300  # more than snapCount: every round must lead to a snapshot
+WRITES = ROUNDS * WRITES_PER_ROUND
 
 
 def snapshot_files(srv):
     d = os.path.join(srv.data_dir, "snapshots")
     return sorted(f for f in os.listdir(d) if re.fullmatch(r"snapshot\.[0-9a-f]{16}", f))
+
+
+def newest_snapshot_zxid(srv):
+    files = snapshot_files(srv)
+    return int(files[-1].split(".")[1], 16) if files else 0
 
 
 class SnapshotPurgeTest(unittest.TestCase):
@@ -34,9 +41,15 @@ class SnapshotPurgeTest(unittest.TestCase):
             zk.start()
             try:
                 zk.create("/snap")
-                futures = [zk.create_async(f"/snap/n{i}", b"v%d" % i) for i in range(WRITES)]
-                for f in futures:
-                    f.get(timeout=30)  # every create acknowledged
+                for r in range(ROUNDS):
+                    before = newest_snapshot_zxid(srv)
+                    futures = [zk.create_async(f"/snap/n{i}", b"v%d" % i)
+                               for i in range(r * WRITES_PER_ROUND, (r + 1) * WRITES_PER_ROUND)]
+                    for f in futures:
+                        f.get(timeout=30)  # every create acknowledged
+                    # Snapshots are taken while writes go on, not only when they stop.
+                    wait_for(lambda: newest_snapshot_zxid(srv) > before, 30,
+                             f"a snapshot newer than {before:#x} after round {r}")
             finally:
                 zk.stop()
                 zk.close()
@@ -45,7 +58,7 @@ class SnapshotPurgeTest(unittest.TestCase):
             wait_for(lambda: len(snapshot_files(srv)) == RETAIN, 30,
                      f"{RETAIN} snapshot files (have {snapshot_files(srv)})")
             newest = int(snapshot_files(srv)[-1].split(".")[1], 16)
-            self.assertGreater(newest, WRITES - 3 * SNAP_COUNT)
+            self.assertGreater(newest, WRITES - WRITES_PER_ROUND - SNAP_COUNT)
 
             srv.kill9()
             srv.start()
@@ -55,7 +68,9 @@ class SnapshotPurgeTest(unittest.TestCase):
             self.assertTrue(recovered, "no recovery line in the log")
             last, snap, replayed = recovered[-1]
             self.assertGreater(int(snap, 16), 0, "recovery did not start from a snapshot")
-            self.assertLess(int(replayed), 3 * SNAP_COUNT, "recovery replayed more log than needed")
+            # At most the last round (after its snapshot) plus one snapshot interval is replayed.
+            self.assertLessEqual(int(replayed), WRITES_PER_ROUND + SNAP_COUNT,
+                                 "recovery replayed more log than needed")
             # The log was purged: its first entry is past the start.
             first = re.findall(r"txn log [^:]+: entries 0x([0-9a-f]+)\.\.0x([0-9a-f]+)", log)
             self.assertTrue(first)
