@@ -119,7 +119,6 @@ void ZkServer::handle_connect(ClientConnection& conn, std::string_view body) {
       conn.close();  // a new session needs a transaction; the client will retry
       return;
     }
-    last_storage_trial_ms_ = clock_.monotonic_ms();
     SessionId id = id_gen_->next();
     datatree::Txn txn = tree_->prepare_create_session(id, timeout, next_zxid(), clock_.wall_ms());
     if (!commit(txn).ok()) {
@@ -213,7 +212,6 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
       header_only(ErrorCode::kSystemError, last_zxid_);
       return;
     }
-    if (storage_failed_) last_storage_trial_ms_ = started;
     auto write = to_write_request(req.body);
     if (!write) {
       header_only(ErrorCode::kMarshallingError, last_zxid_);
@@ -221,7 +219,6 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
     }
     datatree::Txn txn =
         tree_->prepare(op, *write, context_for(conn, xid), next_zxid(), clock_.wall_ms());
-    if (storage_failed_) storage_trial_zxid_ = txn.header.zxid;
     auto committed = commit(txn);
     record_latency();
     if (!committed.ok()) {

@@ -231,6 +231,10 @@ storage::FsyncStats ZkServer::fsync_stats() const {
 
 Result<datatree::ApplyResult> ZkServer::commit(const datatree::Txn& txn) {
   Zxid zxid = txn.header.zxid;
+  if (storage_failed_) {
+    --last_zxid_;  // refused before the log saw it: the zxid is given back
+    return ErrorCode::kSystemError;
+  }
   Status submitted = commit_log_->submit(
       storage::LogEntry{zxid, datatree::encode_txn(txn)}, [this, zxid](Status s) {
         asio::post(io_, [this, zxid, s = std::move(s)]() { on_logged(zxid, s); });
@@ -262,10 +266,6 @@ void ZkServer::on_logged(Zxid zxid, Status status) {
   }
   if (zxid <= durable_zxid_) return;
   durable_zxid_ = zxid;
-  if (storage_failed_ && zxid >= storage_trial_zxid_) {
-    log::info("storage writes succeed again at zxid 0x", std::hex, zxid, std::dec);
-    storage_failed_ = false;
-  }
   for (auto it = waiting_connections_.begin(); it != waiting_connections_.end();) {
     auto c = connections_.find(*it);
     if (c == connections_.end()) {
@@ -294,7 +294,7 @@ void ZkServer::on_storage_failure(const Error& error) {
   if (stopped_) return;
   bool first = !storage_failed_;
   storage_failed_ = true;
-  last_storage_trial_ms_ = clock_.monotonic_ms();
+  last_probe_ms_ = clock_.monotonic_ms();
   if (first)
     log::error("storage write failed, refusing writes until it works again: ", error.to_string());
   if (last_zxid_ == durable_zxid_ && tree_->last_applied_zxid() <= durable_zxid_) return;
@@ -328,9 +328,40 @@ void ZkServer::on_storage_failure(const Error& error) {
 }
 
 bool ZkServer::writes_refused() const {
-  if (!storage_failed_) return false;
-  // One trial write per interval probes whether the disk works again.
-  return clock_.monotonic_ms() - last_storage_trial_ms_ < kStorageRetryIntervalMs;
+  return storage_failed_;
+}
+
+void ZkServer::probe_storage() {
+  if (!storage_failed_ || probe_in_flight_ ||
+      clock_.monotonic_ms() - last_probe_ms_ < kStorageProbeIntervalMs) {
+    return;
+  }
+  auto durable = commit_log_->reset();  // clears the latched failure; the log reopens on write
+  if (!durable.ok()) return;
+  last_zxid_ = durable_zxid_ = std::max(*durable, tree_->last_applied_zxid());
+  probe_in_flight_ = true;
+  last_probe_ms_ = clock_.monotonic_ms();
+  datatree::Txn probe{
+      datatree::TxnHeader{0, 0, next_zxid(), clock_.wall_ms(), wire::OpCode::kError},
+      datatree::ErrorTxn{ErrorCode::kOk}};
+  Status submitted = commit_log_->submit(
+      storage::LogEntry{probe.header.zxid, datatree::encode_txn(probe)}, [this, probe](Status s) {
+        asio::post(io_, [this, probe, s]() { on_probe_logged(probe, s); });
+      });
+  if (!submitted.ok()) on_probe_logged(probe, submitted);
+}
+
+void ZkServer::on_probe_logged(const datatree::Txn& probe, Status status) {
+  probe_in_flight_ = false;
+  if (stopped_) return;
+  if (!status.ok()) {
+    last_zxid_ = durable_zxid_;  // the probe's zxid was never used
+    return;
+  }
+  tree_->apply(probe);
+  durable_zxid_ = probe.header.zxid;
+  storage_failed_ = false;
+  log::info("storage writes work again at zxid 0x", std::hex, durable_zxid_, std::dec);
 }
 
 // ---- time ----
@@ -345,6 +376,7 @@ void ZkServer::schedule_tick() {
 }
 
 void ZkServer::on_tick() {
+  probe_storage();
   snapshotter_->poll(durable_zxid_);
   maybe_snapshot();  // a burst may have outrun the snapshot that was under way
   if (!storage_failed_) {
@@ -368,8 +400,13 @@ void ZkServer::expire_sessions() {
 void ZkServer::close_session_txn(SessionId id) {
   tracker_.set_closing(id);
   datatree::Txn txn = tree_->prepare_close_session(id, next_zxid(), clock_.wall_ms());
-  (void)commit(txn);  // on failure the tree is rebuilt and the session expires again later
-  tracker_.remove(id);
+  if (commit(txn).ok()) {
+    tracker_.remove(id);
+  } else {
+    // Storage is failing: keep the session and try again once it expires anew.
+    tracker_.add(id, tree_->sessions().count(id) ? tree_->sessions().at(id) : 0,
+                 clock_.monotonic_ms());
+  }
 }
 
 void ZkServer::reap_expired_nodes() {

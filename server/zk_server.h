@@ -96,6 +96,8 @@ class ZkServer {
 
   void on_logged(Zxid zxid, Status status);
   void on_storage_failure(const Error& error);
+  void probe_storage();
+  void on_probe_logged(const datatree::Txn& probe, Status status);
   void expire_sessions();
   void close_session_txn(SessionId id);
   void maybe_snapshot();
@@ -130,12 +132,13 @@ class ZkServer {
   Zxid last_zxid_ = 0;     // the last zxid handed to a transaction
   Zxid durable_zxid_ = 0;  // the log is fsynced through this zxid
 
-  // Storage failure (disk full): the tree is rebuilt from disk, and until a trial write
-  // succeeds, writes are refused except one trial per kStorageRetryIntervalMs.
-  static constexpr int64_t kStorageRetryIntervalMs = 1000;
+  // Storage failure (disk full): the tree is rebuilt from disk and client writes are refused
+  // until a probe (a no-op ErrorTxn, one per kStorageProbeIntervalMs) reaches the disk.
+  // The probe is applied only after it is durable, so a failed probe leaves nothing to undo.
+  static constexpr int64_t kStorageProbeIntervalMs = 1000;
   bool storage_failed_ = false;
-  int64_t last_storage_trial_ms_ = 0;
-  Zxid storage_trial_zxid_ = 0;
+  bool probe_in_flight_ = false;
+  int64_t last_probe_ms_ = 0;
 
   // Snapshots: taken after a random count in [snapCount/2+1, snapCount] (so members of an
   // ensemble do not all snapshot at once), written without stopping the loop (snapshotter.h).
