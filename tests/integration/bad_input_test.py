@@ -12,9 +12,7 @@ answers to the same bytes: run with `--server zookeeper` to prove the expectatio
 import os
 import random
 import socket
-import struct
 import sys
-import threading
 import time
 import unittest
 
@@ -437,6 +435,7 @@ class BadInputTest(unittest.TestCase):
 
     def test_zz_restart_keeps_everything(self):
         # Named to run last (unittest sorts by name): everything above was acknowledged.
+        self.assertEqual(integ_util.sanitizer_reports(SERVER), [])
         SERVER.kill9()
         SERVER.start()
         wait_serving(SERVER)

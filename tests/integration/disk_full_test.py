@@ -225,6 +225,7 @@ class DiskFullTest(unittest.TestCase):
         kazoo.set(f"{ROOT}-kazoo", b"written after recovery")
 
         # Every acknowledged write survives a restart.
+        self.assertEqual(integ_util.sanitizer_reports(srv), [])
         w.drop()
         srv.kill9()
         srv.start(wait=False)

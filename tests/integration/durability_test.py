@@ -409,6 +409,8 @@ class DurabilityTest(unittest.TestCase):
                          PROGRESS_TIMEOUT_S, f"every writer to progress before kill {kill + 1}")
                 self.assertEqual(failures, [], "\n".join(failures))
                 time.sleep(rng.uniform(0, KILL_DELAY_MAX_S))  # the random moment of the kill
+                self.assertTrue(srv.alive(), f"the server died on its own before kill {kill + 1}; "
+                                             f"log:\n{srv.log_tail()}")
                 srv.kill9()
                 before = [w.snapshot() for w in writers]
                 srv.start(wait=False)
@@ -446,6 +448,7 @@ class DurabilityTest(unittest.TestCase):
             self.assertIsNotNone(stat, "the kazoo client's ephemeral is gone")
             self.assertEqual(stat.ephemeralOwner, kazoo_session)
 
+            self.assertEqual(integ_util.sanitizer_reports(srv), [])
             acked = sum(w.acked_writes for w in writers)
             unknown = sum(w.unknown_writes for w in writers)
             print(f"  durability: seed {seed}: {ARGS.kills} kills during writes and "

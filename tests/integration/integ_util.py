@@ -65,3 +65,15 @@ def wait_for(predicate, timeout, what, interval=0.05):
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}"
                          + (f" (last error: {last_exc!r})" if last_exc else ""))
+
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def sanitizer_reports(srv):
+    """Lines of the server's log where ASan/UBSan reported something (for sanitizer builds)."""
+    try:
+        with open(srv.log_path, errors="replace") as f:
+            return [line.rstrip() for line in f if any(m in line for m in SANITIZER_MARKERS)]
+    except OSError:
+        return []
