@@ -4,8 +4,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake ninja-build pkg-config libboost-dev libboost-system-dev
-  libleveldb-dev libprotobuf-dev protobuf-compiler libssl-dev libgtest-dev libgmock-dev)
-test_pkgs=(clang libclang-rt-14-dev libzookeeper-mt-dev python3 python3-kazoo zookeeper procps)
+  libleveldb-dev libprotobuf-dev protobuf-compiler libssl-dev libgtest-dev libgmock-dev libedit-dev)
+test_pkgs=(clang libclang-rt-14-dev libzookeeper-mt-dev python3 python3-kazoo zookeeper procps tmux)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build-only" ]; then want+=("${test_pkgs[@]}"); fi

@@ -263,7 +263,12 @@ int Repl::run() {
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       int count = 0;
       const char* buf = el_gets(el_, &count);
-      if (buf == nullptr) break;
+      if (buf == nullptr) {
+        // Unbuffered libedit also answers NULL while the line is merely empty (after a
+        // backspace or ^U); only a hung-up terminal ends the shell.
+        if (fds[0].revents & (POLLHUP | POLLERR)) break;
+        continue;
+      }
       const std::string_view got(buf, static_cast<size_t>(count));
       // Ctrl-D on an empty line: libedit hands back the EOF character alone.
       if (got == "\x04") {
