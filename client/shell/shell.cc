@@ -171,11 +171,10 @@ Reply Shell::run_local(const ParsedCommand& cmd, int number) {
 
 Reply Shell::redo(const ParsedCommand& cmd, int number) {
   const auto n = parse_int(cmd.args[0]);
-  const auto line = n ? history_.get(static_cast<int>(*n)) : std::nullopt;
-  if (!line || *n >= number) return Reply::failed("Command index out of range", "usage");
-  auto words = tokenize(*line);
-  if (!words.ok() || words->empty()) return Reply::failed("Command index out of range", "usage");
-  if ((*words)[0] == "redo") return Reply::failed("No redoing redos", "usage");
+  const auto line = n && *n < number ? history_.get(static_cast<int>(*n)) : std::nullopt;
+  auto words = line ? tokenize(*line) : Result<std::vector<std::string>>(ErrorCode::kBadArguments);
+  if (!words.ok() || words->empty()) return usage_reply(cmd, "Command index out of range");
+  if ((*words)[0] == "redo") return usage_reply(cmd, "No redoing redos");
   // As zkCli, the redo's own history entry becomes the command it ran.
   history_.replace(number, *line);
   return dispatch(*words, number);

@@ -183,6 +183,8 @@ def test_usage_errors_exit_2(env):
     env.expect(["addWatch", "-m", "FOO", "/"],
                err="Unknown watch mode: FOO\naddWatch [-m mode] path # optional mode is one of "
                    "[PERSISTENT, PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE\n", rc=2)
+    env.expect([], stdin="redo 5\nredo 0\n",
+               err="Command index out of range\nredo cmdno\nNo redoing redos\nredo cmdno\n", rc=2)
     # The program's own options.
     rc, out, err = env.run("--output", "xml", "ls", "/")
     check_eq("--output xml rc", rc, 2)
@@ -388,14 +390,14 @@ def test_connection_lost_and_back(env):
 # ---------------------------------------------------------------- interactive, through tmux
 
 class Tmux:
-    def __init__(self, env, name):
+    def __init__(self, env, name, cols=TERM_COLS):
         # A socket per session: a tmux server still shutting down cannot refuse the next one.
         self.socket = f"shelltest-{os.getpid()}-{name}"
         self.target = name
         self.env = env
         cmd = (f"{env.cli} -server {env.hosts}; echo EXIT=$?; sleep 600")
         subprocess.run(["tmux", "-L", self.socket, "new-session", "-d", "-s", name,
-                        "-x", str(TERM_COLS), "-y", str(TERM_ROWS), cmd],
+                        "-x", str(cols), "-y", str(TERM_ROWS), cmd],
                        check=True, env=env.env())
 
     def keys(self, *keys, literal=False):
@@ -534,10 +536,43 @@ def test_interactive(env):
         t.kill()
 
 
+def test_interactive_wrapped_line(env):
+    """An event arriving while the typed line wraps over three rows of a narrow terminal, the
+    cursor in the middle of it: the whole line comes back, cursor where it was."""
+    t = Tmux(env, "narrow", cols=60)
+    try:
+        t.wait_last_line("the prompt", lambda l: at_prompt(l, number=0))
+        t.type("create /wrap x")
+        t.keys("Enter")
+        t.type("get -w /wrap")
+        t.keys("Enter")
+        t.wait_last_line("prompt 2", lambda l: at_prompt(l, number=2))
+        long_value = "a" * 100
+        t.type("set /wrap " + long_value)
+        t.keys("Left", "Left", "Left", "Left", "Left")
+        t.wait_screen("the long line", lambda s: s.rstrip().endswith("a" * 23))
+        before = t.lines()
+        cursor = t.cursor_x()
+        rc, _, err = env.run("set", "/wrap", "y")
+        check_eq("set from another client", (rc, err), (0, ""))
+        t.wait_screen("the event", lambda s: "type:NodeDataChanged" in s)
+        lines = [l for l in t.lines() if l]
+        # The edit area (three rows) is redrawn below the event, unchanged.
+        edit_rows = [l for l in before if l][-3:]
+        check_eq("wrapped line after the event", lines[-3:], edit_rows)
+        check_eq("cursor after the event", t.cursor_x(), cursor)
+        t.keys("Enter")
+        t.wait_last_line("prompt 3", lambda l: at_prompt(l, number=3))
+        rc, out, _ = env.run("get", "/wrap")
+        check_eq("value set by the redrawn line", out, long_value + "\n")
+    finally:
+        t.kill()
+
+
 SCRIPTED = [test_nodes_one_command_each, test_errors_read_like_sentences, test_usage_errors_exit_2,
             test_create_modes, test_acls_and_auth, test_stdin_script_with_watches,
             test_json_output, test_no_server]
-INTERACTIVE = [test_interactive]
+INTERACTIVE = [test_interactive, test_interactive_wrapped_line]
 # Restarts the server, so it runs last.
 DISRUPTIVE = [test_connection_lost_and_back]
 
