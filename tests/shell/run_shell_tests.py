@@ -391,17 +391,18 @@ def test_connection_lost_and_back(env):
 
 class Tmux:
     def __init__(self, env, name, cols=TERM_COLS):
-        # A socket per session: a tmux server still shutting down cannot refuse the next one.
-        self.socket = f"shelltest-{os.getpid()}-{name}"
+        # A socket per session (a tmux server still shutting down cannot refuse the next one),
+        # in the test's own directory, which is removed at the end.
+        self.socket = os.path.join(env.home, f"tmux-{name}")
         self.target = name
         self.env = env
         cmd = (f"{env.cli} -server {env.hosts}; echo EXIT=$?; sleep 600")
-        subprocess.run(["tmux", "-L", self.socket, "new-session", "-d", "-s", name,
+        subprocess.run(["tmux", "-S", self.socket, "new-session", "-d", "-s", name,
                         "-x", str(cols), "-y", str(TERM_ROWS), cmd],
                        check=True, env=env.env())
 
     def keys(self, *keys, literal=False):
-        args = ["tmux", "-L", self.socket, "send-keys", "-t", self.target]
+        args = ["tmux", "-S", self.socket, "send-keys", "-t", self.target]
         if literal:
             args.append("-l")
         subprocess.run(args + list(keys), check=True)
@@ -410,7 +411,7 @@ class Tmux:
         self.keys(text, literal=True)
 
     def screen(self):
-        p = subprocess.run(["tmux", "-L", self.socket, "capture-pane", "-p", "-t", self.target],
+        p = subprocess.run(["tmux", "-S", self.socket, "capture-pane", "-p", "-t", self.target],
                            capture_output=True, text=True, check=True)
         return p.stdout
 
@@ -422,7 +423,7 @@ class Tmux:
         return lines[-1] if lines else ""
 
     def cursor_x(self):
-        p = subprocess.run(["tmux", "-L", self.socket, "display", "-p", "-t", self.target,
+        p = subprocess.run(["tmux", "-S", self.socket, "display", "-p", "-t", self.target,
                             "#{cursor_x}"], capture_output=True, text=True, check=True)
         return int(p.stdout.strip())
 
@@ -433,7 +434,7 @@ class Tmux:
         return wait_for(what, lambda: predicate(self.screen()), describe=self.screen)
 
     def kill(self):
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
 
 
 PROMPT_RE = r"\[zk: 127\.0\.0\.1:\d+\(CONNECTED\) (\d+)\] "
