@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds conclave-server and runs a standalone server on 127.0.0.1:2181 (or $PORT) in the
-# foreground, with its data under ./data. Ctrl-C stops it.
+# Builds Conclave, starts a server on 127.0.0.1:2181 (or $PORT) with its data under ./data,
+# and opens the conclave-cli shell on it. Leaving the shell (quit or Ctrl-D) stops the
+# server. With SERVER_ONLY=1 it runs just the server in the foreground.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --build-only
@@ -19,10 +20,33 @@ clientPortAddress=127.0.0.1
 4lw.commands.whitelist=ruok,srvr,stat,mntr,conf,cons,wchs,dirs,isro
 CFG
 fi
+server=build-release/server/conclave-server
+cli=build-release/client/shell/conclave-cli
+
+if [ "${SERVER_ONLY:-0}" = 1 ]; then
+  exec "$server" "$cfg"
+fi
+
+"$server" "$cfg" >"$data_dir/server.log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null' EXIT
+# Ready when it answers ruok (bounded: 30 s).
+for _ in $(seq 300); do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "conclave-server exited; see $data_dir/server.log" >&2
+    exit 1
+  fi
+  if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+    printf ruok >&3
+    answer=$(timeout 2 cat <&3 || true)
+    exec 3>&-
+    [ "$answer" = imok ] && break
+  fi
+  sleep 0.1
+done
 cat <<MSG
-Conclave is starting on 127.0.0.1:$port (config: $cfg).
-Connect with any ZooKeeper client, e.g.
-  /usr/share/zookeeper/bin/zkCli.sh -server 127.0.0.1:$port     (apt-get install zookeeper)
-  /usr/bin/python3 -c 'from kazoo.client import KazooClient as K; z=K("127.0.0.1:$port"); z.start(); print(z.get_children("/"))'
+Conclave is serving on 127.0.0.1:$port (config $cfg, log $data_dir/server.log).
+Other ZooKeeper clients can connect too, e.g. /usr/share/zookeeper/bin/zkCli.sh -server 127.0.0.1:$port
+Opening conclave-cli; 'help' lists commands, 'quit' leaves and stops the server.
 MSG
-exec build-release/server/conclave-server "$cfg"
+"$cli" -server "127.0.0.1:$port"

@@ -422,7 +422,10 @@ void ZkServer::reap_expired_nodes() {
 }
 
 void ZkServer::maybe_snapshot() {
-  if (txns_since_snapshot_ < snapshot_threshold_ || storage_failed_) return;
+  if (txns_since_snapshot_ < snapshot_threshold_ || storage_failed_ ||
+      snapshotter_->in_progress()) {
+    return;
+  }
   if (snapshotter_->start(*tree_)) txns_since_snapshot_ = 0;
 }
 
