@@ -209,7 +209,8 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
 
   if (is_write(op)) {
     if (writes_refused()) {
-      header_only(ErrorCode::kSystemError, last_zxid_);
+      // Answered from durable state only: a probe may be in flight past it.
+      header_only(ErrorCode::kSystemError, durable_zxid_);
       return;
     }
     auto write = to_write_request(req.body);
@@ -222,7 +223,7 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
     auto committed = commit(txn);
     record_latency();
     if (!committed.ok()) {
-      header_only(committed.code(), last_zxid_);
+      header_only(committed.code(), durable_zxid_);  // nothing new was applied
       return;
     }
     datatree::ApplyResult& r = committed.value();

@@ -264,6 +264,12 @@ void ZkServer::on_logged(Zxid zxid, Status status) {
     on_storage_failure(status.error());
     return;
   }
+  advance_durable(zxid);
+}
+
+// The log is durable through `zxid`: outputs that waited for it go out, and connections
+// throttled by globalOutstandingLimit read again.
+void ZkServer::advance_durable(Zxid zxid) {
   if (zxid <= durable_zxid_) return;
   durable_zxid_ = zxid;
   for (auto it = waiting_connections_.begin(); it != waiting_connections_.end();) {
@@ -359,8 +365,8 @@ void ZkServer::on_probe_logged(const datatree::Txn& probe, Status status) {
     return;
   }
   tree_->apply(probe);
-  durable_zxid_ = probe.header.zxid;
   storage_failed_ = false;
+  advance_durable(probe.header.zxid);
   log::info("storage writes work again at zxid 0x", std::hex, durable_zxid_, std::dec);
 }
 

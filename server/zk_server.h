@@ -95,6 +95,7 @@ class ZkServer {
   Zxid next_zxid() { return ++last_zxid_; }
 
   void on_logged(Zxid zxid, Status status);
+  void advance_durable(Zxid zxid);
   void on_storage_failure(const Error& error);
   void probe_storage();
   void on_probe_logged(const datatree::Txn& probe, Status status);
