@@ -223,9 +223,11 @@ size_t WatchRegistry::watcher_count() const {
   return n;
 }
 
-std::map<WatcherId, std::vector<std::string>> WatchRegistry::watches_by_watcher() const {
+std::map<WatcherId, std::vector<std::string>> WatchRegistry::watches_by_watcher(
+    bool include_child_watches) const {
   std::map<WatcherId, std::set<std::string>> acc;
   for (const Table* t : {&data_, &child_}) {
+    if (t == &child_ && !include_child_watches) break;
     for (const auto& [w, paths] : t->by_watcher)
       acc[w].insert(paths.begin(), paths.end());
   }
@@ -235,9 +237,11 @@ std::map<WatcherId, std::vector<std::string>> WatchRegistry::watches_by_watcher(
   return out;
 }
 
-std::map<std::string, std::vector<WatcherId>> WatchRegistry::watches_by_path() const {
+std::map<std::string, std::vector<WatcherId>> WatchRegistry::watches_by_path(
+    bool include_child_watches) const {
   std::map<std::string, std::set<WatcherId>> acc;
   for (const Table* t : {&data_, &child_}) {
+    if (t == &child_ && !include_child_watches) break;
     for (const auto& [p, m] : t->by_path) {
       for (const auto& [w, mode] : m)
         acc[p].insert(w);

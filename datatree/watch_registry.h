@@ -69,8 +69,11 @@ class WatchRegistry {
   size_t watch_count() const;         // (path, watcher) pairs over both tables
   size_t watched_path_count() const;  // distinct paths
   size_t watcher_count() const;       // distinct watchers
-  std::map<WatcherId, std::vector<std::string>> watches_by_watcher() const;
-  std::map<std::string, std::vector<WatcherId>> watches_by_path() const;
+  // ZooKeeper's wchc/wchp/wchs list data (and exist) watches only, hence the flag.
+  std::map<WatcherId, std::vector<std::string>> watches_by_watcher(
+      bool include_child_watches = true) const;
+  std::map<std::string, std::vector<WatcherId>> watches_by_path(
+      bool include_child_watches = true) const;
 
  private:
   using ModeMap = std::unordered_map<WatcherId, uint8_t>;

@@ -17,6 +17,7 @@
 
 #include "common/asio.h"
 #include "common/zxid.h"
+#include "server/server_stats.h"
 #include "wire/packet.h"
 
 namespace conclave::server {
@@ -59,11 +60,16 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   std::vector<wire::Id> auth_ids;
   bool is_super = false;
 
-  // Statistics for `cons` and `stat`.
-  uint64_t packets_received = 0;
-  uint64_t packets_sent = 0;
-  int64_t established_ms = 0;
-  int64_t last_latency_ms = 0;
+  // Statistics for `cons` and `stat` (ZooKeeper's names in comments).
+  uint64_t packets_received = 0;      // recved
+  uint64_t packets_sent = 0;          // sent
+  int64_t established_wall_ms = 0;    // est
+  std::string last_op = "NA";         // lop
+  int32_t last_cxid = 0;              // lcxid
+  Zxid last_zxid = 0;                 // lzxid
+  int64_t last_response_wall_ms = 0;  // lresp
+  int64_t last_latency_ms = 0;        // llat
+  LatencyStats latency;               // minlat/avglat/maxlat
 
  private:
   struct Waiting {

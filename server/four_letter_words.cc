@@ -3,17 +3,22 @@
 #include <unistd.h>
 
 #include <array>
+#include <ctime>
 #include <filesystem>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include "server/zk_server.h"
 
 namespace conclave::server {
 namespace {
 
-constexpr std::array<std::string_view, 19> kWords = {
-    "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "ruok", "stmk", "srvr",
-    "srst", "stat", "wchc", "wchp", "wchs", "mntr", "isro", "hash", "lsnp"};
+// ZooKeeper's list less gtmk/stmk/hash: Conclave has no trace mask, and its digest is not
+// ZooKeeper's digest history, so answering those would only pretend.
+constexpr std::array<std::string_view, 15> kWords = {"conf", "cons", "crst", "dirs", "dump",
+                                                     "envi", "ruok", "srvr", "srst", "stat",
+                                                     "wchc", "wchp", "wchs", "mntr", "isro"};
 
 std::string hex(int64_t v) {
   std::ostringstream s;
@@ -57,16 +62,30 @@ void server_summary(ZkServer& s, std::ostringstream& out) {
       << "Node count: " << s.tree().node_count() << "\n";
 }
 
-void connection_line(ZkServer& s, const ClientConnection& c, bool detailed,
-                     std::ostringstream& out) {
-  out << " /" << c.remote_endpoint() << "[1](queued=0,recved=" << c.packets_received
-      << ",sent=" << c.packets_sent;
-  if (detailed) {
-    out << ",sid=" << hex(c.session_id) << ",est=" << c.established_ms
-        << ",to=" << c.session_timeout_ms << ",llat=" << c.last_latency_ms;
+// ZooKeeper's layout: `[0]` and the short form for a connection without a session (such as
+// the one asking), `[1]` and the details for a session's connection.
+void connection_line(const ClientConnection& c, bool detailed, std::ostringstream& out) {
+  bool has_session = c.handshake_done && c.session_id != 0;
+  out << " /" << c.remote_endpoint() << "[" << (has_session ? 1 : 0)
+      << "](queued=0,recved=" << c.packets_received << ",sent=" << c.packets_sent;
+  if (detailed && has_session) {
+    out << ",sid=" << hex(c.session_id) << ",lop=" << c.last_op << ",est=" << c.established_wall_ms
+        << ",to=" << c.session_timeout_ms << ",lcxid=" << hex(c.last_cxid)
+        << ",lzxid=" << hex(c.last_zxid) << ",lresp=" << c.last_response_wall_ms
+        << ",llat=" << c.last_latency_ms << ",minlat=" << c.latency.min_or_zero()
+        << ",avglat=" << static_cast<int64_t>(c.latency.avg()) << ",maxlat=" << c.latency.max_ms;
   }
   out << ")\n";
-  (void)s;
+}
+
+// Java's Date.toString(), which ZooKeeper's `dump` prints.
+std::string java_date(int64_t wall_ms) {
+  std::time_t secs = static_cast<std::time_t>(wall_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a %b %d %H:%M:%S UTC %Y", &tm);
+  return buf;
 }
 
 std::string mntr(ZkServer& s) {
@@ -136,22 +155,18 @@ std::string run_four_letter_word(ZkServer& s, const std::string& word) {
   const Config& c = s.config();
   if (word == "ruok") return "imok";
   if (word == "isro") return "rw";
-  if (word == "gtmk") return "0\n";
-  if (word == "stmk") return "0\n";
-  if (word == "hash") return hex(static_cast<int64_t>(s.tree().digest())) + "\n";
-  if (word == "lsnp") return "zxid: " + hex(s.last_zxid()) + "\n";
   if (word == "srvr") {
     out << "Zookeeper version: " << server_version() << "\n";
     server_summary(s, out);
   } else if (word == "stat") {
     out << "Zookeeper version: " << server_version() << "\nClients:\n";
     for (const auto& [id, conn] : s.connections())
-      connection_line(s, *conn, false, out);
+      connection_line(*conn, false, out);
     out << "\n";
     server_summary(s, out);
   } else if (word == "cons") {
     for (const auto& [id, conn] : s.connections())
-      connection_line(s, *conn, true, out);
+      connection_line(*conn, true, out);
     out << "\n";
   } else if (word == "mntr") {
     return mntr(s);
@@ -178,41 +193,83 @@ std::string run_four_letter_word(ZkServer& s, const std::string& word) {
         << "os.name=Linux\n"
         << "user.dir=" << std::filesystem::current_path(ec).string() << "\n";
   } else if (word == "wchs") {
-    const auto& w = s.tree().watches();
-    out << w.watcher_count() << " connections watching " << w.watched_path_count() << " paths\n"
-        << "Total watches:" << w.watch_count() << "\n";
+    // As ZooKeeper: data and exist watches only.
+    auto by_watcher = s.tree().watches().watches_by_watcher(false);
+    size_t total = 0;
+    for (const auto& [w, paths] : by_watcher)
+      total += paths.size();
+    out << by_watcher.size() << " connections watching "
+        << s.tree().watches().watches_by_path(false).size() << " paths\n"
+        << "Total watches:" << total << "\n";
   } else if (word == "wchc") {
-    for (const auto& [watcher, paths] : s.tree().watches().watches_by_watcher()) {
+    for (const auto& [watcher, paths] : s.tree().watches().watches_by_watcher(false)) {
       auto it = s.connections().find(watcher);
       out << hex(it == s.connections().end() ? 0 : it->second->session_id) << "\n";
       for (const auto& p : paths)
         out << "\t" << p << "\n";
     }
+    out << "\n";
   } else if (word == "wchp") {
-    for (const auto& [path, watchers] : s.tree().watches().watches_by_path()) {
+    for (const auto& [path, watchers] : s.tree().watches().watches_by_path(false)) {
       out << path << "\n";
       for (auto w : watchers) {
         auto it = s.connections().find(w);
         out << "\t" << hex(it == s.connections().end() ? 0 : it->second->session_id) << "\n";
       }
     }
+    out << "\n";
   } else if (word == "dump") {
-    out << "SessionTracker dump:\nGlobal Sessions(" << s.session_count() << "):\n";
-    for (const auto& [id, timeout] : s.tree().sessions())
-      out << hex(id) << "\t" << timeout << "ms\n";
-    out << "ephemeral nodes dump:\nSessions with Ephemerals (" << s.tree().sessions().size()
-        << "):\n";
+    const auto& buckets = s.tracker().expiry_buckets();
+    size_t sessions = 0;
+    for (const auto& [at, ids] : buckets)
+      sessions += ids.size();
+    auto wall_of = [&](int64_t monotonic_ms) { return s.wall_ms() + (monotonic_ms - s.now_ms()); };
+    out << "SessionTracker dump:\nSession Sets (" << buckets.size() << ")/(" << sessions << "):\n";
+    for (const auto& [at, ids] : buckets) {
+      out << ids.size() << " expire at " << java_date(wall_of(at)) << ":\n";
+      for (SessionId id : ids)
+        out << "\t" << hex(id) << "\n";
+    }
+    std::ostringstream eph;
+    size_t with_ephemerals = 0;
     for (const auto& [id, timeout] : s.tree().sessions()) {
       auto paths = s.tree().get_ephemerals(id, "/");
       if (paths.empty()) continue;
-      out << hex(id) << ":\n";
+      ++with_ephemerals;
+      eph << hex(id) << ":\n";
       for (const auto& p : paths)
-        out << "\t" << p << "\n";
+        eph << "\t" << p << "\n";
+    }
+    out << "ephemeral nodes dump:\nSessions with Ephemerals (" << with_ephemerals << "):\n"
+        << eph.str();
+    // Connections are grouped by when their session expires (ZooKeeper tracks connection
+    // expiry separately; here a connection lives as long as its session).
+    std::map<int64_t, std::vector<const ClientConnection*>> by_expiry;
+    for (const auto& [id, conn] : s.connections()) {
+      int64_t at = s.tracker().expiry_ms(conn->session_id);
+      by_expiry[at != 0 ? at : s.now_ms() + s.config().tick_time_ms].push_back(conn.get());
+    }
+    out << "Connections dump:\nConnections Sets (" << by_expiry.size() << ")/("
+        << s.connections().size() << "):\n";
+    for (const auto& [at, conns] : by_expiry) {
+      out << conns.size() << " expire at " << java_date(wall_of(at)) << ":\n";
+      for (const auto* c : conns) {
+        out << "\tip: /" << c->remote_endpoint() << " sessionId: " << hex(c->session_id) << "\n";
+      }
     }
   } else if (word == "dirs") {
     out << "datadir_size: " << dir_size(c.data_dir) << "\n"
         << "logdir_size: " << dir_size(c.data_log_dir) << "\n";
   } else if (word == "crst") {
+    // The server's totals keep what the connections had counted so far.
+    ServerStats& st = s.mutable_stats();
+    for (const auto& [id, conn] : s.connections()) {
+      st.packets_received += conn->packets_received;
+      st.packets_sent += conn->packets_sent;
+      conn->packets_received = 0;
+      conn->packets_sent = 0;
+      conn->last_latency_ms = 0;
+    }
     return "Connection stats reset.\n";
   } else if (word == "srst") {
     s.mutable_stats().reset();

@@ -2,6 +2,8 @@
 // reads of the tree or transactions, with ZooKeeper's replies.
 #include <algorithm>
 
+#include <functional>
+
 #include "common/log.h"
 #include "datatree/auth.h"
 #include "server/zk_server.h"
@@ -71,6 +73,62 @@ wire::SetWatches2 to_set_watches2(wire::SetWatches&& w) {
   out.exist_watches = std::move(w.exist_watches);
   out.child_watches = std::move(w.child_watches);
   return out;
+}
+
+// The four-letter names ZooKeeper's `cons` shows as `lop`.
+std::string_view op_abbreviation(OpCode op) {
+  switch (op) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+      return "CREA";
+    case OpCode::kDelete:
+    case OpCode::kDeleteContainer:
+      return "DELE";
+    case OpCode::kExists:
+      return "EXIS";
+    case OpCode::kGetData:
+      return "GETD";
+    case OpCode::kSetData:
+      return "SETD";
+    case OpCode::kGetAcl:
+      return "GETA";
+    case OpCode::kSetAcl:
+      return "SETA";
+    case OpCode::kGetChildren:
+    case OpCode::kGetChildren2:
+      return "GETC";
+    case OpCode::kSync:
+      return "SYNC";
+    case OpCode::kPing:
+      return "PING";
+    case OpCode::kCheck:
+      return "CHEC";
+    case OpCode::kMulti:
+    case OpCode::kMultiRead:
+      return "MULT";
+    case OpCode::kCloseSession:
+      return "CLOS";
+    case OpCode::kSetWatches:
+    case OpCode::kSetWatches2:
+      return "SETW";
+    case OpCode::kAddWatch:
+      return "ADDW";
+    case OpCode::kRemoveWatches:
+    case OpCode::kCheckWatches:
+      return "REMW";
+    case OpCode::kAuth:
+      return "AUTH";
+    case OpCode::kGetEphemerals:
+      return "GETE";
+    case OpCode::kGetAllChildrenNumber:
+      return "GACN";
+    case OpCode::kWhoAmI:
+      return "HOMI";
+    default:
+      return "UNKN";
+  }
 }
 
 }  // namespace
@@ -201,11 +259,20 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
   auto header_only = [&](ErrorCode err, Zxid zxid) {
     reply(conn, wire::encode_reply(wire::ReplyHeader{xid, zxid, to_int(err)}), zxid);
   };
-  auto record_latency = [&]() {
+  // Per-request statistics for `cons`/`stat`/`mntr`, kept whichever way the request ends.
+  conn.last_op = std::string(op_abbreviation(op));
+  conn.last_cxid = xid;
+  struct OnExit {
+    std::function<void()> run;
+    ~OnExit() { run(); }
+  } record_stats{[&]() {
     int64_t ms = clock_.monotonic_ms() - started;
     conn.last_latency_ms = ms;
+    conn.latency.record(ms);
+    conn.last_zxid = last_zxid_;
+    conn.last_response_wall_ms = clock_.wall_ms();
     stats_.latency.record(ms);
-  };
+  }};
 
   if (is_write(op)) {
     if (writes_refused()) {
@@ -221,7 +288,6 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
     datatree::Txn txn =
         tree_->prepare(op, *write, context_for(conn, xid), next_zxid(), clock_.wall_ms());
     auto committed = commit(txn);
-    record_latency();
     if (!committed.ok()) {
       header_only(committed.code(), durable_zxid_);  // nothing new was applied
       return;
@@ -264,7 +330,6 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
   datatree::RequestContext ctx = context_for(conn, xid);
   const uint64_t watcher = conn.id();
   auto answer = [&](const auto& result, auto&& make_body) {
-    record_latency();
     if (!result.ok()) {
       header_only(result.code(), zxid);
     } else {

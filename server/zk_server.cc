@@ -183,7 +183,7 @@ void ZkServer::on_accepted(asio::ip::tcp::socket socket) {
     return;  // the socket closes as conn goes out of scope
   }
   ++connections_per_ip_[conn->remote_ip()];
-  conn->established_ms = clock_.monotonic_ms();
+  conn->established_wall_ms = clock_.wall_ms();
   connections_[conn->id()] = conn;
   conn->start();
 }

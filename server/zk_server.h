@@ -69,6 +69,8 @@ class ZkServer {
   ServerStats& mutable_stats() { return stats_; }
   Zxid last_zxid() const { return last_zxid_; }
   size_t session_count() const { return tracker_.size(); }
+  const session::SessionTracker& tracker() const { return tracker_; }
+  int64_t wall_ms() const { return clock_.wall_ms(); }
   size_t outstanding_requests() const;
   storage::FsyncStats fsync_stats() const;
   const std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>>& connections() const {

@@ -38,6 +38,15 @@ class SessionTracker {
   size_t size() const { return sessions_.size(); }
   // The time the next bucket expires, for scheduling the expiry timer; -1 if none.
   int64_t next_expiry_ms() const;
+  // When each live session expires (monotonic ms), bucket by bucket, for the `dump` 4lw.
+  const std::map<int64_t, std::unordered_set<SessionId>>& expiry_buckets() const {
+    return buckets_;
+  }
+  // The bucket a session expires in; 0 for unknown or closing sessions.
+  int64_t expiry_ms(SessionId id) const {
+    auto it = sessions_.find(id);
+    return it == sessions_.end() ? 0 : it->second.expiry_ms;
+  }
 
   // ZooKeeper's negotiation: the client's request clamped to [min, max].
   static int32_t negotiate_timeout_ms(int32_t requested_ms, int32_t min_ms, int32_t max_ms);
