@@ -29,7 +29,7 @@ class SessionTest : public ServerTest {
 TEST_F(SessionTest, ReattachAfterRestartWithinTimeout) {
   Recorder& rec = recorder();
   ClientOptions o;
-  o.session_timeout_ms = 20'000;  // outlasts a JVM restart
+  o.session_timeout_ms = 30'000;  // outlasts a JVM restart on a loaded 2-core machine
   o.on_session_event = rec.state_listener();
   auto c = connect("", o);
   ASSERT_TRUE(c);
