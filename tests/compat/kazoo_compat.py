@@ -110,7 +110,7 @@ class CompatTest(unittest.TestCase):
 
     def tearDown(self):
         for r in self.raws:
-            r.drop()
+            r.close()
         for c in self.clients:
             try:
                 c.stop()
@@ -134,8 +134,10 @@ class CompatTest(unittest.TestCase):
         return zk
 
     def raw(self, **kw):
-        r = raw.RawClient(SERVER.port, **kw)
+        """A raw connection with a session; kw goes to RawConnection.handshake."""
+        r = raw.RawConnection(SERVER.port, timeout=15.0)
         self.raws.append(r)
+        r.handshake(**kw)
         return r
 
     def p(self, *parts):
@@ -153,17 +155,17 @@ class NodeTypesAndStatTest(CompatTest):
         r = self.raw()
         reply = r.create2(self.p("a"), b"hello")
         rd = self.ok(reply)
-        self.assertEqual(rd.ustring(), self.p("a"))
+        self.assertEqual(rd.string(), self.p("a"))
         st = rd.stat()
-        self.assertEqual(st["czxid"], reply.zxid)
-        self.assertEqual(st["mzxid"], reply.zxid)
-        self.assertEqual(st["pzxid"], reply.zxid)
-        self.assertEqual(st["ctime"], st["mtime"])
-        self.assertLess(abs(st["ctime"] / 1000 - time.time()), 60)
-        for field in ("version", "cversion", "aversion", "ephemeralOwner", "numChildren"):
-            self.assertEqual(st[field], 0, field)
-        self.assertEqual(st["dataLength"], 5)
-        self.assertEqual(self.zk.exists(self.p("a"))._asdict(), st)
+        self.assertEqual(st.czxid, reply.zxid)
+        self.assertEqual(st.mzxid, reply.zxid)
+        self.assertEqual(st.pzxid, reply.zxid)
+        self.assertEqual(st.ctime, st.mtime)
+        self.assertLess(abs(st.ctime / 1000 - time.time()), 60)
+        for field in ("version", "cversion", "aversion", "ephemeral_owner", "num_children"):
+            self.assertEqual(getattr(st, field), 0, field)
+        self.assertEqual(st.data_length, 5)
+        self.assertEqual(tuple(self.zk.exists(self.p("a"))), tuple(st))  # the same field order
 
         parent = self.zk.exists(self.base)
         self.assertEqual(parent.cversion, parent_before.cversion + 1)
@@ -189,18 +191,18 @@ class NodeTypesAndStatTest(CompatTest):
         r = self.raw()
         reply = r.set_data(self.p("n"), b"abc", 0)
         st = self.ok(reply).stat()
-        self.assertEqual(st["version"], 1)
-        self.assertEqual(st["mzxid"], reply.zxid)
-        self.assertGreater(st["mzxid"], created.mzxid)
-        self.assertEqual(st["czxid"], created.czxid)
-        self.assertEqual(st["pzxid"], created.pzxid)
-        self.assertEqual(st["ctime"], created.ctime)
-        self.assertGreaterEqual(st["mtime"], created.mtime)
-        self.assertEqual(st["dataLength"], 3)
-        self.assertEqual((st["cversion"], st["aversion"]), (0, 0))
+        self.assertEqual(st.version, 1)
+        self.assertEqual(st.mzxid, reply.zxid)
+        self.assertGreater(st.mzxid, created.mzxid)
+        self.assertEqual(st.czxid, created.czxid)
+        self.assertEqual(st.pzxid, created.pzxid)
+        self.assertEqual(st.ctime, created.ctime)
+        self.assertGreaterEqual(st.mtime, created.mtime)
+        self.assertEqual(st.data_length, 3)
+        self.assertEqual((st.cversion, st.aversion), (0, 0))
         data, stat = self.zk.get(self.p("n"))
         self.assertEqual(data, b"abc")
-        self.assertEqual(stat._asdict(), st)
+        self.assertEqual(tuple(stat), tuple(st))
         with self.assertRaises(BadVersionError):
             self.zk.set(self.p("n"), b"x", version=0)
         self.assertEqual(self.zk.set(self.p("n"), b"", version=-1).version, 2)
@@ -236,12 +238,12 @@ class NodeTypesAndStatTest(CompatTest):
         r = self.raw()
         reply = r.set_acl(self.p("a"), [(raw.PERM_ALL, "world", "anyone")], 0)
         st = self.ok(reply).stat()
-        self.assertEqual(st["aversion"], 1)
-        self.assertEqual(st["version"], 0)
-        self.assertEqual(st["mzxid"], created.mzxid)
-        self.assertEqual(st["pzxid"], created.pzxid)
-        self.assertEqual(r.set_acl(self.p("a"), raw.OPEN_ACL, 0).err, raw.BAD_VERSION)
-        self.assertEqual(r.set_acl(self.p("nope"), raw.OPEN_ACL, -1).err, raw.NO_NODE)
+        self.assertEqual(st.aversion, 1)
+        self.assertEqual(st.version, 0)
+        self.assertEqual(st.mzxid, created.mzxid)
+        self.assertEqual(st.pzxid, created.pzxid)
+        self.assertEqual(r.set_acl(self.p("a"), raw.WORLD_ANYONE, 0).err, raw.BAD_VERSION)
+        self.assertEqual(r.set_acl(self.p("nope"), raw.WORLD_ANYONE, -1).err, raw.NO_NODE)
 
     def test_ephemeral_owner_and_no_children(self):
         _, st = self.zk.create(self.p("e"), ephemeral=True, include_data=True)
@@ -270,15 +272,15 @@ class NodeTypesAndStatTest(CompatTest):
         r = self.raw()
         self.zk.create(self.p("dir"))
         rd = self.ok(r.create(self.p("dir") + "/", flags=raw.PERSISTENT_SEQUENTIAL))
-        self.assertEqual(rd.ustring(), self.p("dir", "0000000000"))
+        self.assertEqual(rd.string(), self.p("dir", "0000000000"))
 
     def test_container_owner_and_reaping(self):
         r = self.raw()
         reply = r.create_container(self.p("used"))
         rd = self.ok(reply)
-        self.assertEqual(rd.ustring(), self.p("used"))
+        self.assertEqual(rd.string(), self.p("used"))
         # The container marker (0x8000000000000000) stays inside the server: clients see 0.
-        self.assertEqual(rd.stat()["ephemeralOwner"], 0)
+        self.assertEqual(rd.stat().ephemeral_owner, 0)
         self.assertEqual(self.zk.exists(self.p("used")).ephemeralOwner, 0)
         self.ok(r.create_container(self.p("never-used")))
         self.zk.create(self.p("used", "child"))
@@ -291,12 +293,12 @@ class NodeTypesAndStatTest(CompatTest):
         r = self.raw()
         ttl_ms = 500
         rd = self.ok(r.create_ttl(self.p("ttl"), ttl_ms))
-        self.assertEqual(rd.ustring(), self.p("ttl"))
+        self.assertEqual(rd.string(), self.p("ttl"))
         # As for containers, the TTL encoding in ephemeralOwner is not shown to clients.
-        self.assertEqual(rd.stat()["ephemeralOwner"], 0)
+        self.assertEqual(rd.stat().ephemeral_owner, 0)
         rd = self.ok(r.create_ttl(self.p("seq-"), 600000, flags=raw.PERSISTENT_SEQUENTIAL_WITH_TTL))
-        self.assertEqual(rd.ustring(), self.p("seq-0000000001"))
-        self.assertEqual(rd.stat()["ephemeralOwner"], 0)
+        self.assertEqual(rd.string(), self.p("seq-0000000001"))
+        self.assertEqual(rd.stat().ephemeral_owner, 0)
         wait_for(lambda: self.zk.exists(self.p("ttl")) is None, "the TTL node's removal")
         self.assertIsNotNone(self.zk.exists(self.p("seq-0000000001")))
 
@@ -325,7 +327,7 @@ class NodeTypesAndStatTest(CompatTest):
         self.assertEqual(failed.err, raw.NODE_EXISTS)
         self.assertEqual(failed.zxid, first.zxid + 1)
         third = r.create2(self.p("b"))
-        self.assertEqual(self.ok(third).ustring(), self.p("b"))
+        self.assertEqual(self.ok(third).string(), self.p("b"))
         self.assertEqual(third.zxid, first.zxid + 2)
 
     def test_read_reply_carries_last_zxid(self):
@@ -355,7 +357,7 @@ class ReadOpsTest(CompatTest):
         self.assertTrue(rd.at_end())
         rd = self.ok(r.get_children2(self.base))
         self.assertEqual(sorted(rd.strings()), ["a", "b", "c"])
-        self.assertEqual(rd.stat()["numChildren"], 3)
+        self.assertEqual(rd.stat().num_children, 3)
 
     def test_get_data_and_errors(self):
         self.zk.create(self.p("d"), b"\x00\x01binary")
@@ -383,7 +385,7 @@ class ReadOpsTest(CompatTest):
     def test_sync_returns_path(self):
         self.assertEqual(self.zk.sync(self.base), self.base)
         r = self.raw()
-        self.assertEqual(self.ok(r.sync("/")).ustring(), "/")
+        self.assertEqual(self.ok(r.sync("/")).string(), "/")
 
     def test_get_ephemerals_lists_own_session_only(self):
         mine = self.raw()
@@ -407,13 +409,13 @@ class ReadOpsTest(CompatTest):
         self.zk.create(self.p("a", "d"))
         self.zk.create(self.p("ab"))  # a sibling sharing a name prefix is not a descendant
         r = self.raw()
-        self.assertEqual(self.ok(r.get_all_children_number(self.p("a"))).i32(), 3)
-        self.assertEqual(self.ok(r.get_all_children_number(self.base)).i32(), 5)
-        self.assertEqual(self.ok(r.get_all_children_number(self.p("ab"))).i32(), 0)
+        self.assertEqual(self.ok(r.get_all_children_number(self.p("a"))).int(), 3)
+        self.assertEqual(self.ok(r.get_all_children_number(self.base)).int(), 5)
+        self.assertEqual(self.ok(r.get_all_children_number(self.p("ab"))).int(), 0)
         self.assertEqual(r.get_all_children_number(self.p("none")).err, raw.NO_NODE)
         # "" is the root's alias for reads; counting keys under "" + "/" includes the root.
-        under_root = self.ok(r.get_all_children_number("/")).i32()
-        self.assertEqual(self.ok(r.get_all_children_number("")).i32(), under_root + 1)
+        under_root = self.ok(r.get_all_children_number("/")).int()
+        self.assertEqual(self.ok(r.get_all_children_number("")).int(), under_root + 1)
         self.assertEqual(sorted(self.ok(r.get_children("")).strings()),
                          sorted(self.ok(r.get_children("/")).strings()))
         self.assertEqual(self.ok(r.get_acl("")).acls(), self.ok(r.get_acl("/")).acls())
@@ -422,7 +424,7 @@ class ReadOpsTest(CompatTest):
         def who(client):
             rd = self.ok(client.who_am_i())
             # ZooKeeper keeps auth ids in a hash set: the order means nothing.
-            return sorted((rd.ustring(), rd.ustring()) for _ in range(rd.i32()))
+            return sorted((rd.string(), rd.string()) for _ in range(rd.int()))
 
         r = self.raw()
         self.assertEqual(who(r), [("ip", "127.0.0.1")])
@@ -478,11 +480,11 @@ class MultiTest(CompatTest):
         r = self.raw()
         self.ok(r.create(self.p("old"), b"v0"))
         ok_reply = r.multi([
-            (raw.CREATE2, raw.create_body(self.p("c2"), b"z")),
-            (raw.CREATE, raw.create_body(self.p("c1"))),
-            (raw.SET_DATA, raw.ustring(self.p("old")) + raw.buffer(b"v1") + raw.i32(0)),
-            (raw.CHECK, raw.ustring(self.p("old")) + raw.i32(1)),
-            (raw.DELETE, raw.ustring(self.p("c1")) + raw.i32(-1)),
+            (raw.OP_CREATE2, raw.create_body(self.p("c2"), b"z")),
+            (raw.OP_CREATE, raw.create_body(self.p("c1"))),
+            (raw.OP_SET_DATA, raw.set_data_body(self.p("old"), b"v1", 0)),
+            (raw.OP_CHECK, raw.check_body(self.p("old"), 1)),
+            (raw.OP_DELETE, raw.delete_body(self.p("c1"))),
         ])
         self.assertEqual(ok_reply.err, raw.OK)
         res = raw.parse_multi(ok_reply.body)
@@ -492,17 +494,17 @@ class MultiTest(CompatTest):
             self.assertEqual(res[0], ("create", self.p("c2")))
         else:
             self.assertEqual(res[0][:2], ("create2", self.p("c2")))
-            self.assertEqual(res[0][2]["czxid"], ok_reply.zxid)
-            self.assertEqual(res[0][2]["dataLength"], 1)
+            self.assertEqual(res[0][2].czxid, ok_reply.zxid)
+            self.assertEqual(res[0][2].data_length, 1)
         self.assertEqual([x[0] for x in res[1:]], ["create", "setData", "check", "delete"])
         self.assertEqual(res[1][1], self.p("c1"))
-        self.assertEqual(res[2][1]["version"], 1)
-        self.assertEqual(res[2][1]["mzxid"], ok_reply.zxid)
+        self.assertEqual(res[2][1].version, 1)
+        self.assertEqual(res[2][1].mzxid, ok_reply.zxid)
 
         bad = r.multi([
-            (raw.CREATE, raw.create_body(self.p("x"))),
-            (raw.DELETE, raw.ustring(self.p("missing")) + raw.i32(-1)),
-            (raw.CREATE, raw.create_body(self.p("y"))),
+            (raw.OP_CREATE, raw.create_body(self.p("x"))),
+            (raw.OP_DELETE, raw.delete_body(self.p("missing"))),
+            (raw.OP_CREATE, raw.create_body(self.p("y"))),
         ])
         self.assertEqual(bad.err, raw.OK)
         self.assertEqual(bad.zxid, ok_reply.zxid + 1)
@@ -516,10 +518,10 @@ class MultiTest(CompatTest):
     def test_multi_sees_its_own_earlier_ops(self):
         r = self.raw()
         reply = r.multi([
-            (raw.CREATE, raw.create_body(self.p("p"))),
-            (raw.CREATE, raw.create_body(self.p("p", "s-"), flags=raw.PERSISTENT_SEQUENTIAL)),
-            (raw.CREATE, raw.create_body(self.p("p", "s-"), flags=raw.PERSISTENT_SEQUENTIAL)),
-            (raw.DELETE, raw.ustring(self.p("p", "s-0000000000")) + raw.i32(0)),
+            (raw.OP_CREATE, raw.create_body(self.p("p"))),
+            (raw.OP_CREATE, raw.create_body(self.p("p", "s-"), flags=raw.PERSISTENT_SEQUENTIAL)),
+            (raw.OP_CREATE, raw.create_body(self.p("p", "s-"), flags=raw.PERSISTENT_SEQUENTIAL)),
+            (raw.OP_DELETE, raw.delete_body(self.p("p", "s-0000000000"), 0)),
         ])
         self.assertEqual(raw.parse_multi(reply.body),
                          [("create", self.p("p")), ("create", self.p("p", "s-0000000000")),
@@ -532,15 +534,15 @@ class MultiTest(CompatTest):
         self.zk.create(self.p("a", "k"))
         r = self.raw()
         reply = r.multi_read([
-            (raw.GET_DATA, raw.path_watch_body(self.p("a"))),
-            (raw.GET_CHILDREN, raw.path_watch_body(self.p("a"))),
-            (raw.GET_DATA, raw.path_watch_body(self.p("missing"))),
-            (raw.GET_CHILDREN, raw.path_watch_body(self.p("a", "k"))),
+            (raw.OP_GET_DATA, raw.get_data_body(self.p("a"))),
+            (raw.OP_GET_CHILDREN, raw.get_children_body(self.p("a"))),
+            (raw.OP_GET_DATA, raw.get_data_body(self.p("missing"))),
+            (raw.OP_GET_CHILDREN, raw.get_children_body(self.p("a", "k"))),
         ])
         self.assertEqual(reply.err, raw.OK)
         res = raw.parse_multi(reply.body)
         self.assertEqual(res[0][0:2], ("getData", b"A"))
-        self.assertEqual(res[0][2], self.zk.exists(self.p("a"))._asdict())
+        self.assertEqual(tuple(res[0][2]), tuple(self.zk.exists(self.p("a"))))
         self.assertEqual(res[1], ("getChildren", ["k"]))
         self.assertEqual(res[2], ("error", raw.NO_NODE))
         self.assertEqual(res[3], ("getChildren", []))
@@ -814,14 +816,14 @@ class SessionTest(CompatTest):
                          MIN_SESSION_TIMEOUT_MS)
 
     def test_handshake_response_shape(self):
-        r = self.raw(read_only_byte=True)
+        r = self.raw()
         resp = r.connect_response
-        self.assertEqual(resp["protocolVersion"], 0)
-        self.assertEqual(len(resp["passwd"]), 16)
-        self.assertNotEqual(resp["sessionId"], 0)
-        self.assertIs(resp.get("readOnly"), False)
-        old = self.raw(read_only_byte=False)  # a 44-byte request from an old client
-        self.assertNotIn("readOnly", old.connect_response)
+        self.assertEqual(resp.protocol_version, 0)
+        self.assertEqual(len(resp.passwd), 16)
+        self.assertNotEqual(resp.session_id, 0)
+        self.assertIs(resp.read_only, False)
+        old = self.raw(read_only=None)  # a 44-byte request from an old client
+        self.assertIsNone(old.connect_response.read_only)
         self.ok(old.exists("/"))
 
     def test_ephemeral_removed_on_close(self):
@@ -837,11 +839,11 @@ class SessionTest(CompatTest):
         r = self.raw()
         self.ok(r.create(self.p("e"), flags=raw.EPHEMERAL))
         self.ok(r.close_session())
-        self.assertTrue(r.closed_by_server())
+        self.assertTrue(r.expect_closed())
         self.assertIsNone(self.zk.exists(self.p("e")))
         # The closed session cannot be resumed.
         again = self.raw(session_id=r.session_id, passwd=r.passwd)
-        self.assertEqual(again.connect_response["sessionId"], 0)
+        self.assertEqual(again.connect_response.session_id, 0)
 
     def test_ephemeral_removed_on_expiry(self):
         r = self.raw(timeout_ms=MIN_SESSION_TIMEOUT_MS)
@@ -849,18 +851,18 @@ class SessionTest(CompatTest):
         ev = Events()
         self.zk.exists(self.p("e"), watch=ev)
         started = time.monotonic()
-        r.drop()
+        r.close()
         self.assertEqual(ev.wait(1), [(EventType.DELETED, self.p("e"))])
         self.assertGreaterEqual(time.monotonic() - started, MIN_SESSION_TIMEOUT_MS / 1000 * 0.5)
         expired = self.raw(session_id=r.session_id, passwd=r.passwd)
-        self.assertEqual(expired.connect_response["sessionId"], 0)
-        self.assertEqual(expired.connect_response["timeOut"], 0)
-        self.assertTrue(expired.closed_by_server())
+        self.assertEqual(expired.connect_response.session_id, 0)
+        self.assertEqual(expired.connect_response.timeout_ms, 0)
+        self.assertTrue(expired.expect_closed())
 
     def test_reattach_with_id_and_password(self):
         r = self.raw(timeout_ms=MAX_SESSION_TIMEOUT_MS)
         self.ok(r.create(self.p("e"), flags=raw.EPHEMERAL))
-        r.drop()  # the session lives on for its timeout
+        r.close()  # the session lives on for its timeout
         zk = self.kazoo(client_id=(r.session_id, r.passwd))
         self.assertEqual(zk.client_id[0], r.session_id)
         self.assertEqual(zk.exists(self.p("e")).ephemeralOwner, r.session_id)
@@ -875,7 +877,7 @@ class SessionTest(CompatTest):
                           timeout_ms=MAX_SESSION_TIMEOUT_MS)
         self.assertEqual(second.session_id, first.session_id)
         self.assertEqual(second.passwd, first.passwd)
-        self.assertTrue(first.closed_by_server())
+        self.assertTrue(first.expect_closed())
         self.ok(second.create(self.p("e"), flags=raw.EPHEMERAL))
 
     def test_wrong_password_is_expired(self):
@@ -883,8 +885,8 @@ class SessionTest(CompatTest):
         bad = bytes(b ^ 0xFF for b in r.passwd)
         other = self.raw(session_id=r.session_id, passwd=bad)
         resp = other.connect_response
-        self.assertEqual((resp["sessionId"], resp["timeOut"], resp["passwd"]), (0, 0, b"\0" * 16))
-        self.assertTrue(other.closed_by_server())
+        self.assertEqual((resp.session_id, resp.timeout_ms, resp.passwd), (0, 0, b"\0" * 16))
+        self.assertTrue(other.expect_closed())
         # The session itself lives on: its owner re-attaches with the right password.
         # (ZooKeeper closes the session's current connection before it checks the password,
         # so the owner's old connection is not used here.)
@@ -972,7 +974,7 @@ class AclTest(CompatTest):
             "world": [(31, "world", "someone")],
         }
         for name, acl in cases.items():
-            self.assertEqual(r.create(self.p(name), acl=acl).err, raw.INVALID_ACL, name)
+            self.assertEqual(r.create(self.p(name), acls=acl).err, raw.INVALID_ACL, name)
             self.assertEqual(r.exists(self.p(name)).err, raw.NO_NODE, name)
         self.zk.create(self.p("n"))
         self.assertEqual(r.set_acl(self.p("n"), []).err, raw.INVALID_ACL)
@@ -997,7 +999,7 @@ class AclTest(CompatTest):
         self.assertEqual(r.get_children2(self.p("noread")).err, raw.NO_AUTH)
         self.ok(r.get_acl(self.p("noread")))  # getACL needs READ or ADMIN
         admin.create(self.p("noadmin"), acl=only(31 & ~raw.PERM_ADMIN))
-        self.assertEqual(r.set_acl(self.p("noadmin"), raw.OPEN_ACL).err, raw.NO_AUTH)
+        self.assertEqual(r.set_acl(self.p("noadmin"), raw.WORLD_ANYONE).err, raw.NO_AUTH)
         self.ok(r.get_acl(self.p("noadmin")))
         admin.create(self.p("nothing"), acl=only(0))
         self.assertEqual(r.get_acl(self.p("nothing")).err, raw.NO_AUTH)
@@ -1012,9 +1014,8 @@ class AclTest(CompatTest):
         else:
             self.assertEqual(reply.err, raw.NO_AUTH)
         # A multi with an op lacking permission fails as a whole, that op with NoAuth.
-        reply = r.multi([(raw.CREATE, raw.create_body(self.p("fine"))),
-                         (raw.SET_DATA, raw.ustring(self.p("nowrite")) + raw.buffer(b"x") +
-                          raw.i32(-1))])
+        reply = r.multi([(raw.OP_CREATE, raw.create_body(self.p("fine"))),
+                         (raw.OP_SET_DATA, raw.set_data_body(self.p("nowrite"), b"x"))])
         self.assertEqual(raw.parse_multi(reply.body),
                          [("error", raw.OK), ("error", raw.NO_AUTH)])
 
@@ -1030,7 +1031,7 @@ class AclTest(CompatTest):
         r = self.raw()
         reply = r.add_auth("nosuchscheme", b"whatever")
         self.assertEqual(reply.err, raw.AUTH_FAILED)
-        self.assertTrue(r.closed_by_server())
+        self.assertTrue(r.expect_closed())
 
 
 # ---------------------------------------------------------------------------------------
@@ -1064,7 +1065,7 @@ class BadInputTest(CompatTest):
         self.ok(r.create("/e")) if prefix_e else None
         for path, *expected in table:
             got = [r.create(path).err, r.set_data(path, b"").err, r.delete(path).err,
-                   r.set_acl(path, raw.OPEN_ACL).err, r.get_data(path).err, r.exists(path).err]
+                   r.set_acl(path, raw.WORLD_ANYONE).err, r.get_data(path).err, r.exists(path).err]
             self.assertEqual(got, expected, repr(path))
 
     def test_bad_paths(self):
@@ -1094,18 +1095,18 @@ class BadInputTest(CompatTest):
         self.ok(r.set_data(self.p("big"), near))
         self.assertEqual(self.zk.get(self.p("big"))[0], near)
         try:
-            r.send_frame(raw.i32(99) + raw.i32(raw.SET_DATA) + raw.ustring(self.p("big")) +
-                         raw.buffer(b"y" * (JUTE_MAX_BUFFER + 1)) + raw.i32(-1))
-        except OSError:
+            r.send_request(raw.OP_SET_DATA,
+                           raw.set_data_body(self.p("big"), b"y" * (JUTE_MAX_BUFFER + 1)))
+        except raw.ConnectionClosed:
             pass  # the server may close as soon as it has read the length
-        self.assertTrue(r.closed_by_server())
+        self.assertTrue(r.expect_closed())
         self.assertEqual(self.zk.get(self.p("big"))[0], near)
 
     def test_unknown_opcode_is_unimplemented_and_closes(self):
         r = self.raw()
-        reply = r.request(999, b"")
+        reply, _ = r.call(999)
         self.assertEqual(reply.err, raw.UNIMPLEMENTED)
-        self.assertTrue(r.closed_by_server())
+        self.assertTrue(r.expect_closed())
         self.ok(self.raw().exists("/"))
 
 

@@ -18,7 +18,7 @@ import unittest
 
 import integ_util
 from integ_util import make_server, rss_kb, wait_for, wait_serving
-import rawzk as R
+import zkraw as R
 
 from kazoo.client import KazooClient, KazooState
 

@@ -7,7 +7,7 @@ ZooKeeper with the same expectations.
 import unittest
 
 from integ_util import make_server, parse_args, wait_for, wait_serving
-from rawzk import ConnectionClosed, RawConnection
+from zkraw import ConnectionClosed, RawConnection
 
 ARGS = None
 LIMIT = 3
