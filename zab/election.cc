@@ -131,25 +131,27 @@ void Election::step_out_of_election(const Notification& n) {
   if (n.election_epoch == logical_clock_) {
     recv_set_[n.sender] = received;
     std::vector<ServerId> backers = supporters(recv_set_, received);
-    if (verifier_.contains_quorum(backers) &&
-        check_leader(recv_set_, n.vote.leader, n.election_epoch)) {
+    if (verifier_.contains_quorum(backers) && check_leader(recv_set_, received)) {
       decide(n.vote, backers, /*out_of_election=*/true);
       return;
     }
   }
   out_of_election_[n.sender] = received;
   std::vector<ServerId> backers = supporters(out_of_election_, received);
-  if (verifier_.contains_quorum(backers) &&
-      check_leader(out_of_election_, n.vote.leader, n.election_epoch)) {
+  if (verifier_.contains_quorum(backers) && check_leader(out_of_election_, received)) {
     logical_clock_ = n.election_epoch;
     decide(n.vote, backers, /*out_of_election=*/true);
   }
 }
 
-bool Election::check_leader(const VoteTable& table, ServerId leader, int64_t election_epoch) const {
-  if (leader == my_id_) return logical_clock_ == election_epoch;
-  auto it = table.find(leader);
-  return it != table.end() && it->second.state == PeerState::kLeading;
+bool Election::check_leader(const VoteTable& table, const Received& target) const {
+  if (target.vote.leader == my_id_) return logical_clock_ == target.election_epoch;
+  // Stricter than ZooKeeper's checkLeader, which accepts any LEADING report, even a stale one
+  // from an earlier leadership: the leader's report must be about this same vote.
+  auto it = table.find(target.vote.leader);
+  return it != table.end() && it->second.state == PeerState::kLeading &&
+         same_vote(it->second.state, it->second.vote, it->second.election_epoch, target.state,
+                   target.vote, target.election_epoch);
 }
 
 std::vector<ServerId> Election::supporters(const VoteTable& table, const Received& target) const {

@@ -107,7 +107,7 @@ class Election {
   void send(ServerId to, PeerState state, const Vote& vote, int64_t election_epoch);
   void arm_resend_timer();
   std::vector<ServerId> supporters(const VoteTable& table, const Received& target) const;
-  bool check_leader(const VoteTable& table, ServerId leader, int64_t election_epoch) const;
+  bool check_leader(const VoteTable& table, const Received& target) const;
   void decide(const Vote& vote, const std::vector<ServerId>& supporters, bool out_of_election);
   PeerState learning_state() const;
 
