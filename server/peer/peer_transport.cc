@@ -273,6 +273,19 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
     ++peer.dial_attempts;
     sockets.insert(conn);
     arm_deadline(conn, options.connect_timeout_ms);
+    error_code numeric_ec;
+    const auto numeric = asio::ip::make_address(peer.address.host, numeric_ec);
+    if (!numeric_ec) {
+      // Config files name members by address; skip the resolver, whose async form runs
+      // on a hidden Asio thread.
+      conn->socket.async_connect(tcp::endpoint(numeric, peer.address.port),
+                                 [w = weak(), conn](error_code connect_ec) {
+                                   auto s = w.lock();
+                                   if (!s || s->stopped || conn->closed) return;
+                                   s->on_connected(conn, connect_ec);
+                                 });
+      return;
+    }
     conn->resolver.async_resolve(
         peer.address.host, std::to_string(peer.address.port),
         [w = weak(), conn](error_code ec, tcp::resolver::results_type results) {

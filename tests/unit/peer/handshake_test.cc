@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "server/peer/peer_addresses.h"
 #include "server/peer/peer_transport.h"
 
 namespace conclave::peer {
@@ -60,6 +61,24 @@ TEST(Backoff, GrowsWithJitterAndIsCapped) {
     EXPECT_GE(d, 100);
     EXPECT_LE(d, 200);
   }
+}
+
+TEST(PeerAddresses, PickTheRequestedPortOfEveryServerLine) {
+  std::vector<server::ServerSpec> servers(2);
+  servers[0].id = 1;
+  servers[0].host = "10.0.0.1";
+  servers[0].quorum_port = 2888;
+  servers[0].election_port = 3888;
+  servers[1].id = 2;
+  servers[1].host = "zk2";
+  servers[1].quorum_port = 2889;
+  servers[1].election_port = 3889;
+  const auto election = peer_addresses(servers, PeerPort::kElection);
+  ASSERT_EQ(election.size(), 2u);
+  EXPECT_EQ(election[1].id, 2);
+  EXPECT_EQ(election[1].host, "zk2");
+  EXPECT_EQ(election[1].port, 3889);
+  EXPECT_EQ(peer_addresses(servers, PeerPort::kQuorum)[0].port, 2888);
 }
 
 }  // namespace

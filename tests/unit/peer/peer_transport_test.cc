@@ -456,6 +456,17 @@ TEST(PeerTransport, DisconnectPolicyBreaksTheLinkAtTheBoundAndRecovers) {
   }));
 }
 
+TEST(PeerTransport, PeersNamedByHostNameAreResolved) {
+  Ensemble ensemble;
+  ensemble.add(1);
+  ensemble.add(2);
+  ensemble.at(1).start({{2, "localhost", ensemble.port(2)}});
+  ensemble.at(2).start({{1, "localhost", ensemble.port(1)}});
+  ASSERT_TRUE(ensemble.run_until([&] { return ensemble.all_linked(); }));
+  ASSERT_EQ(ensemble.at(1).send(2, bytes_of("hi")), SendStatus::kQueued);
+  ASSERT_TRUE(ensemble.run_until([&] { return ensemble.record(2).received[1].size() == 1; }));
+}
+
 TEST(PeerTransport, DestroyingFromACallbackIsSafe) {
   Ensemble ensemble;
   ensemble.add(1);
