@@ -19,6 +19,10 @@ using boost::system::error_code;
 
 namespace {
 
+// After a failed accept (EMFILE, ENOBUFS) the listen socket stays readable; waiting a
+// little keeps the loop from spinning while the condition lasts.
+constexpr int64_t kAcceptRetryDelayMs = 100;
+
 // Caps the shift so that initial << attempt cannot overflow before the min with max.
 constexpr uint32_t kBackoffShiftMax = 30;
 
@@ -30,7 +34,8 @@ struct OutFrame {
 enum class Role {
   kDial,      // we are the higher id: this becomes the link once the handshake is written
   kKnock,     // we are the lower id: the peer hangs up and dials back
-  kAccepted,  // incoming; its handshake decides what it becomes
+  kAccepted,  // incoming, handshake not yet read: counts against pending_handshakes_max
+  kInbound,   // incoming with a valid handshake: the link (a knock is hung up at once)
 };
 
 }  // namespace
@@ -89,7 +94,8 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
         options(options_in),
         callbacks(std::move(callbacks_in)),
         rng(std::move(rng_in)),
-        acceptor(io_in) {
+        acceptor(io_in),
+        accept_retry_timer(io_in) {
     assert(options.queue_bytes_max >= options.frame_bytes_max);
     assert(options.frame_bytes_max <= UINT32_MAX);
     if (!rng) {
@@ -104,6 +110,7 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
   TransportCallbacks callbacks;
   std::function<uint64_t()> rng;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_retry_timer;
   std::map<int64_t, std::unique_ptr<PeerState>> peers;
   std::unordered_set<std::shared_ptr<Connection>> sockets;
   size_t pending_handshakes = 0;
@@ -158,6 +165,7 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
     stopped = true;
     error_code ignored;
     acceptor.close(ignored);
+    accept_retry_timer.cancel();
     for (auto& [id, state] : peers) {
       state->redial_timer.cancel();
       state->link.reset();
@@ -191,9 +199,14 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
   void on_accept(error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
-      // EMFILE and friends: keep accepting rather than go deaf; the failed one is gone.
+      // EMFILE and friends: keep accepting rather than go deaf, after a pause.
       log::warn("peer ", self.id, ": accept failed: ", ec.message());
-      accept_next();
+      accept_retry_timer.expires_after(std::chrono::milliseconds(kAcceptRetryDelayMs));
+      accept_retry_timer.async_wait([w = weak()](error_code wait_ec) {
+        auto s = w.lock();
+        if (!s || s->stopped || wait_ec) return;
+        s->accept_next();
+      });
       return;
     }
     if (pending_handshakes >= options.pending_handshakes_max) {
@@ -241,7 +254,7 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
       return close(conn, "handshake from unknown id " + std::to_string(id));
     }
     --pending_handshakes;
-    conn->role = Role::kDial;  // from here on it is (or is not) the peer's link
+    conn->role = Role::kInbound;
     if (id < self.id) {
       // The lower id knocked: hang up and dial back now, unless a link or dial exists
       // (then the knock raced with our dial, and ours wins).

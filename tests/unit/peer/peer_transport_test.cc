@@ -329,6 +329,34 @@ TEST(PeerTransport, SilentSocketIsClosedAtTheHandshakeDeadline) {
   EXPECT_EQ(ensemble.at(1).open_sockets(), 0u);
 }
 
+TEST(PeerTransport, SocketsInHandshakeAreBounded) {
+  Ensemble ensemble;
+  ensemble.options().pending_handshakes_max = 2;
+  ensemble.add(1);
+  ensemble.add(2);
+  ensemble.start(1);
+  ensemble.start(2);
+  ASSERT_TRUE(ensemble.run_until([&] { return ensemble.all_linked(); }));
+  std::vector<std::unique_ptr<RawPeer>> silent;
+  for (int i = 0; i < 3; ++i) {
+    silent.push_back(std::make_unique<RawPeer>(ensemble.io));
+    silent.back()->connect(ensemble.port(2));
+  }
+  // Two wait in their handshake; the third is closed on arrival.
+  ASSERT_TRUE(ensemble.run_until([&] { return silent[2]->closed_by_peer(); }));
+  EXPECT_EQ(ensemble.at(2).open_sockets(), 1u + 2u);
+  EXPECT_FALSE(silent[0]->closed_by_peer());
+  EXPECT_FALSE(silent[1]->closed_by_peer());
+  // A member can still get in once a slot frees up.
+  silent[0].reset();
+  ASSERT_TRUE(ensemble.run_until([&] { return ensemble.at(2).open_sockets() == 2; }));
+  const uint16_t port1 = ensemble.port(1);
+  ensemble.kill(1);
+  ensemble.add(1, port1);
+  ensemble.start(1);
+  ASSERT_TRUE(ensemble.run_until([&] { return ensemble.all_linked(); }));
+}
+
 TEST(PeerTransport, OversizedFrameClosesOnlyThatLink) {
   Ensemble ensemble;
   ensemble.options().frame_bytes_max = 1024;
