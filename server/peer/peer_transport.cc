@@ -4,6 +4,7 @@
 #include <array>
 #include <cassert>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <random>
@@ -22,6 +23,9 @@ namespace {
 // After a failed accept (EMFILE, ENOBUFS) the listen socket stays readable; waiting a
 // little keeps the loop from spinning while the condition lasts.
 constexpr int64_t kAcceptRetryDelayMs = 100;
+
+// A link's read buffer; grows to hold one frame larger than this, then shrinks back.
+constexpr size_t kReadBufferBytes = 64 * 1024;
 
 // Caps the shift so that initial << attempt cannot overflow before the min with max.
 constexpr uint32_t kBackoffShiftMax = 30;
@@ -63,8 +67,9 @@ struct Connection {
   std::vector<uint8_t> handshake_out;
   std::array<uint8_t, kHandshakeHeaderBytes> handshake_header{};
   std::vector<uint8_t> handshake_address;
-  std::array<uint8_t, kFrameHeaderBytes> frame_header{};
-  std::vector<uint8_t> frame_payload;
+  std::vector<uint8_t> read_buffer;  // bytes [read_begin, read_end) are not yet parsed
+  size_t read_begin = 0;
+  size_t read_end = 0;
   std::vector<OutFrame> in_flight;
   std::array<uint8_t, 1> knock_byte{};
 };
@@ -356,46 +361,72 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
     peer.backoff_attempt = 0;
     ++peer.links_up;
     cancel_redial(peer);
-    read_frame_header(conn);
+    read_more(conn);
     pump(peer);
     if (callbacks.on_up) callbacks.on_up(peer.address.id);
   }
 
-  void read_frame_header(const std::shared_ptr<Connection>& conn) {
-    asio::async_read(conn->socket, asio::buffer(conn->frame_header),
-                     [w = weak(), conn](error_code ec, size_t) {
-                       auto s = w.lock();
-                       if (!s || s->stopped || conn->closed) return;
-                       s->on_frame_header(conn, ec);
-                     });
-  }
-
-  void on_frame_header(const std::shared_ptr<Connection>& conn, error_code ec) {
-    if (ec) return close(conn, "read: " + ec.message());
-    const uint32_t payload_bytes = decode_frame_header(conn->frame_header);
-    if (payload_bytes > options.frame_bytes_max) {
-      return close(conn, "frame of " + std::to_string(payload_bytes) + " bytes over the maximum " +
-                             std::to_string(options.frame_bytes_max));
-    }
-    conn->frame_payload.resize(payload_bytes);
-    asio::async_read(conn->socket, asio::buffer(conn->frame_payload),
-                     [w = weak(), conn](error_code read_ec, size_t) {
-                       auto s = w.lock();
-                       if (!s || s->stopped || conn->closed) return;
-                       s->on_frame_payload(conn, read_ec);
-                     });
-  }
-
-  void on_frame_payload(const std::shared_ptr<Connection>& conn, error_code ec) {
-    if (ec) return close(conn, "read: " + ec.message());
+  // Delivers every complete frame in the read buffer, then reads more. Reading into one
+  // buffer costs a syscall per buffer-full instead of two per frame (header, payload),
+  // which matters for the many small ACKs of the broadcast phase.
+  void parse_frames(const std::shared_ptr<Connection>& conn) {
     // The callback may send, stop, or destroy the transport; `self_hold` keeps this
     // object alive until we return, and the checks below notice the rest.
     auto self_hold = shared_from_this();
-    if (callbacks.on_message) callbacks.on_message(conn->peer_id, conn->frame_payload);
-    if (stopped || conn->closed) return;
-    // send() under kDisconnect closes only the socket; do the bookkeeping here.
-    if (!conn->socket.is_open()) return close(conn, "closed on queue overflow");
-    read_frame_header(conn);
+    while (true) {
+      const size_t have_bytes = conn->read_end - conn->read_begin;
+      if (have_bytes < kFrameHeaderBytes) break;
+      const uint32_t payload_bytes =
+          decode_frame_header(std::span<const uint8_t, kFrameHeaderBytes>(
+              conn->read_buffer.data() + conn->read_begin, kFrameHeaderBytes));
+      if (payload_bytes > options.frame_bytes_max) {
+        return close(conn, "frame of " + std::to_string(payload_bytes) +
+                               " bytes over the maximum " +
+                               std::to_string(options.frame_bytes_max));
+      }
+      if (have_bytes < kFrameHeaderBytes + payload_bytes) break;
+      const std::span<const uint8_t> payload(
+          conn->read_buffer.data() + conn->read_begin + kFrameHeaderBytes, payload_bytes);
+      conn->read_begin += kFrameHeaderBytes + payload_bytes;
+      if (callbacks.on_message) callbacks.on_message(conn->peer_id, payload);
+      if (stopped || conn->closed) return;
+      // send() under kDisconnect closes only the socket; do the bookkeeping here.
+      if (!conn->socket.is_open()) return close(conn, "closed on queue overflow");
+    }
+    read_more(conn);
+  }
+
+  // Precondition: a frame header in the buffer has passed the frame_bytes_max check.
+  void read_more(const std::shared_ptr<Connection>& conn) {
+    auto& buffer = conn->read_buffer;
+    const size_t have_bytes = conn->read_end - conn->read_begin;
+    size_t frame_bytes = kFrameHeaderBytes;
+    if (have_bytes >= kFrameHeaderBytes) {
+      frame_bytes += decode_frame_header(std::span<const uint8_t, kFrameHeaderBytes>(
+          buffer.data() + conn->read_begin, kFrameHeaderBytes));
+    }
+    if (conn->read_begin > 0) {
+      std::memmove(buffer.data(), buffer.data() + conn->read_begin, have_bytes);
+      conn->read_begin = 0;
+      conn->read_end = have_bytes;
+    }
+    const size_t want_bytes = std::max(kReadBufferBytes, frame_bytes);
+    if (buffer.size() < want_bytes) {
+      buffer.resize(want_bytes);
+    } else if (buffer.size() > kReadBufferBytes && want_bytes == kReadBufferBytes) {
+      // Do not keep a maximum-size buffer on every link after one large frame.
+      buffer.resize(kReadBufferBytes);
+      buffer.shrink_to_fit();
+    }
+    conn->socket.async_read_some(
+        asio::buffer(buffer.data() + conn->read_end, buffer.size() - conn->read_end),
+        [w = weak(), conn](error_code ec, size_t read_bytes) {
+          auto s = w.lock();
+          if (!s || s->stopped || conn->closed) return;
+          if (ec) return s->close(conn, "read: " + ec.message());
+          conn->read_end += read_bytes;
+          s->parse_frames(conn);
+        });
   }
 
   void pump(PeerState& peer) {
@@ -447,7 +478,7 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
         peer->queued_bytes = 0;
         if (peer->link) {
           // Only the socket: on_down must not run inside send(). The pending read fails
-          // (or on_frame_payload notices) and close() reports the link down.
+          // (or parse_frames notices) and close() reports the link down.
           error_code ignored;
           peer->link->socket.close(ignored);
         }

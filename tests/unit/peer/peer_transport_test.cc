@@ -387,6 +387,39 @@ TEST(PeerTransport, OversizedFrameClosesOnlyThatLink) {
   EXPECT_EQ(ensemble.record(1).downs[2] + ensemble.record(1).downs[3], 0);
 }
 
+TEST(PeerTransport, FramesSplitAndCoalescedArbitrarilyAreReassembled) {
+  Ensemble ensemble;
+  ensemble.add(1);
+  ensemble.start(1, {{9, "127.0.0.1", unused_port(ensemble.io)}});
+  RawPeer raw(ensemble.io);
+  raw.connect(ensemble.port(1));
+  raw.write(encode_handshake(9, "127.0.0.1:9"));
+  ASSERT_TRUE(ensemble.run_until([&] { return ensemble.at(1).connected(9); }));
+
+  // Sizes around the 64 KiB read buffer, and one over it.
+  const std::vector<size_t> sizes = {0, 1, 3, 65536 - 4, 65536, 200'000, 5};
+  std::vector<std::string> sent;
+  std::vector<uint8_t> stream;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    sent.emplace_back(sizes[i], static_cast<char>('a' + i));
+    const auto frame = frame_of(sent.back());
+    stream.insert(stream.end(), frame.begin(), frame.end());
+  }
+  // The first bytes one at a time, the rest in odd-sized pieces; the loop runs between.
+  size_t offset = 0;
+  while (offset < stream.size()) {
+    const size_t piece_bytes = offset < 64 ? 1 : std::min<size_t>(7777, stream.size() - offset);
+    raw.write(std::vector<uint8_t>(stream.begin() + offset, stream.begin() + offset + piece_bytes));
+    offset += piece_bytes;
+    ensemble.io.restart();
+    ensemble.io.poll();
+  }
+  ASSERT_TRUE(
+      ensemble.run_until([&] { return ensemble.record(1).received[9].size() == sent.size(); }));
+  EXPECT_EQ(ensemble.record(1).received[9], sent);
+  EXPECT_EQ(ensemble.record(1).downs[9], 0);
+}
+
 TEST(PeerTransport, LargeFramesUpToTheMaximumPass) {
   Ensemble ensemble;  // default maximum: ZooKeeper's 512 KiB
   ensemble.add(1);
