@@ -391,7 +391,7 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
       if (callbacks.on_message) callbacks.on_message(conn->peer_id, payload);
       if (stopped || conn->closed) return;
       // send() under kDisconnect closes only the socket; do the bookkeeping here.
-      if (!conn->socket.is_open()) return close(conn, "closed on queue overflow");
+      if (!conn->socket.is_open()) return close(conn, "closed by disconnect() or a queue overflow");
     }
     read_more(conn);
   }
@@ -499,6 +499,15 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
     return status;
   }
 
+  bool disconnect(int64_t peer_id) {
+    PeerState* peer = find(peer_id);
+    if (peer == nullptr || !peer->link || !peer->link->socket.is_open()) return false;
+    // Only the socket, as in send(): the failing read reports the link down.
+    error_code ignored;
+    peer->link->socket.close(ignored);
+    return true;
+  }
+
   // ---- closing and redialing ---------------------------------------------------------
 
   // Closes `conn` once and settles its peer's state: a lost link reports on_down and
@@ -588,6 +597,10 @@ void PeerTransport::stop() {
 
 SendStatus PeerTransport::send(int64_t peer_id, std::vector<uint8_t> payload) {
   return impl_->send(peer_id, std::move(payload));
+}
+
+bool PeerTransport::disconnect(int64_t peer_id) {
+  return impl_->disconnect(peer_id);
 }
 
 bool PeerTransport::connected(int64_t peer_id) const {

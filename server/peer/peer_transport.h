@@ -128,6 +128,12 @@ class PeerTransport {
 
   SendStatus send(int64_t peer_id, std::vector<uint8_t> payload);
 
+  // Drops the link to `peer_id` (on_down follows from the loop, not inside this call);
+  // the higher id then redials. For the protocol's own failure detector: TCP may take
+  // many minutes to notice a peer behind a partition, and while our side holds a link
+  // that looks healthy, that peer's knocks are ignored. Returns false if no link is up.
+  bool disconnect(int64_t peer_id);
+
   bool connected(int64_t peer_id) const;
   PeerStats stats(int64_t peer_id) const;
   // Every open socket: links, dials, knocks and accepted sockets in their handshake.

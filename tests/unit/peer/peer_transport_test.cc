@@ -529,6 +529,26 @@ TEST(PeerTransport, PeersNamedByHostNameAreResolved) {
   ASSERT_TRUE(ensemble.run_until([&] { return ensemble.record(2).received[1].size() == 1; }));
 }
 
+TEST(PeerTransport, DisconnectDropsTheLinkAndTheHigherIdRedials) {
+  Ensemble ensemble;
+  ensemble.add(1);
+  ensemble.add(2);
+  ensemble.start(1);
+  ensemble.start(2);
+  ASSERT_TRUE(ensemble.run_until([&] { return ensemble.all_linked(); }));
+  EXPECT_FALSE(ensemble.at(1).disconnect(7));
+  ASSERT_TRUE(ensemble.at(1).disconnect(2));  // from the lower side
+  EXPECT_FALSE(ensemble.at(1).connected(2));
+  EXPECT_FALSE(ensemble.at(1).disconnect(2));  // already closing
+  EXPECT_EQ(ensemble.record(1).downs[2], 0);   // reported from the loop
+  ASSERT_TRUE(ensemble.run_until(
+      [&] { return ensemble.record(1).downs[2] == 1 && ensemble.record(2).downs[1] == 1; }));
+  ASSERT_TRUE(ensemble.run_until([&] { return ensemble.all_linked(); }));
+  EXPECT_EQ(ensemble.at(1).stats(2).links_up, 2u);
+  ASSERT_EQ(ensemble.at(1).send(2, bytes_of("still here")), SendStatus::kQueued);
+  ASSERT_TRUE(ensemble.run_until([&] { return ensemble.record(2).received[1].size() == 1; }));
+}
+
 TEST(PeerTransport, DestroyingFromACallbackIsSafe) {
   Ensemble ensemble;
   ensemble.add(1);
