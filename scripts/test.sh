@@ -27,6 +27,7 @@ run_ctest build -j2 --output-on-failure -LE "$exclude"
 if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
   BUILD_DIR=build-asan ./scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DCONCLAVE_SANITIZE=ON
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
     run_ctest build-asan -j2 --output-on-failure -LE "$exclude|nosan|bench"
 fi
 
