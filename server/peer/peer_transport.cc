@@ -459,8 +459,9 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
   }
 
   SendStatus send(int64_t peer_id, std::vector<uint8_t> payload) {
+    if (stopped) return SendStatus::kStopped;
     PeerState* peer = find(peer_id);
-    if (peer == nullptr || stopped) return SendStatus::kUnknownPeer;
+    if (peer == nullptr) return SendStatus::kUnknownPeer;
     if (payload.size() > options.frame_bytes_max) return SendStatus::kFrameTooLarge;
     const bool disconnect_policy = options.overflow_policy == OverflowPolicy::kDisconnect;
     if (disconnect_policy && peer->link && !peer->link->socket.is_open()) {

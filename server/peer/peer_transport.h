@@ -91,6 +91,7 @@ enum class SendStatus {
   kLinkClosing,          // kDisconnect: the link is closing; wait for on_down
   kFrameTooLarge,        // payload over frame_bytes_max; nothing changed
   kUnknownPeer,
+  kStopped,  // after stop() or destruction began
 };
 
 struct PeerStats {

@@ -447,6 +447,8 @@ TEST(PeerTransport, LargeFramesUpToTheMaximumPass) {
     EXPECT_EQ(ensemble.record(1).received[2][i], expected);
   }
   EXPECT_TRUE(ensemble.record(2).received[1][4].empty());
+  ensemble.at(1).stop();
+  EXPECT_EQ(ensemble.at(1).send(2, bytes_of("x")), SendStatus::kStopped);
   EXPECT_EQ(ensemble.record(1).downs[2] + ensemble.record(2).downs[1], 0);
 }
 
@@ -537,6 +539,7 @@ TEST(PeerTransport, DisconnectDropsTheLinkAndTheHigherIdRedials) {
   ensemble.start(2);
   ASSERT_TRUE(ensemble.run_until([&] { return ensemble.all_linked(); }));
   EXPECT_FALSE(ensemble.at(1).disconnect(7));
+  EXPECT_EQ(ensemble.at(1).send(7, bytes_of("x")), SendStatus::kUnknownPeer);
   ASSERT_TRUE(ensemble.at(1).disconnect(2));  // from the lower side
   EXPECT_FALSE(ensemble.at(1).connected(2));
   EXPECT_FALSE(ensemble.at(1).disconnect(2));  // already closing
