@@ -297,6 +297,14 @@ class Simulation {
         if (healthy) establish(n, quorum);
       } else {
         Node& l = node(d.vote.leader);
+        // A leader that stepped down closed every learner connection, even if it was elected
+        // again moments later (ZooKeeper's Leader.shutdown): its followers of the old term go
+        // back to election at once rather than stay attached to a vote nobody else holds.
+        if (l.alive && l.core->decision() && l.core->decision()->vote != d.vote &&
+            l.core->state() == PeerState::kLeading) {
+          back_to_election(n);
+          continue;
+        }
         healthy = l.alive && l.core->state() == PeerState::kLeading && connected(n.id, l.id);
         if (healthy && l.established_epoch && n.current_epoch != *l.established_epoch) {
           sync_from(n, l);  // a late follower syncs with an established leader
