@@ -2,8 +2,12 @@
 
 namespace conclave::wire {
 
-AclList open_acl_unsafe() { return {Acl{perms::kAll, Id{"world", "anyone"}}}; }
-AclList read_acl_unsafe() { return {Acl{perms::kRead, Id{"world", "anyone"}}}; }
+AclList open_acl_unsafe() {
+  return {Acl{perms::kAll, Id{"world", "anyone"}}};
+}
+AclList read_acl_unsafe() {
+  return {Acl{perms::kRead, Id{"world", "anyone"}}};
+}
 
 void encode(JuteWriter& w, const Id& v) {
   w.write_string(v.scheme);
@@ -17,7 +21,8 @@ void encode(JuteWriter& w, const Acl& v) {
 
 void encode(JuteWriter& w, const AclList& v) {
   w.write_int(static_cast<int32_t>(v.size()));
-  for (const auto& a : v) encode(w, a);
+  for (const auto& a : v)
+    encode(w, a);
 }
 
 void encode(JuteWriter& w, const Stat& v) {
@@ -36,7 +41,8 @@ void encode(JuteWriter& w, const Stat& v) {
 
 void encode(JuteWriter& w, const std::vector<std::string>& v) {
   w.write_int(static_cast<int32_t>(v.size()));
-  for (const auto& s : v) w.write_string(s);
+  for (const auto& s : v)
+    w.write_string(s);
 }
 
 void decode(JuteReader& r, Id& v) {
@@ -54,7 +60,8 @@ void decode(JuteReader& r, AclList& v) {
   // An ACL entry is at least perms + two empty strings.
   int32_t n = r.read_count(12);
   v.resize(static_cast<size_t>(n));
-  for (auto& a : v) decode(r, a);
+  for (auto& a : v)
+    decode(r, a);
 }
 
 void decode(JuteReader& r, Stat& v) {
@@ -75,7 +82,8 @@ void decode(JuteReader& r, std::vector<std::string>& v) {
   v.clear();
   int32_t n = r.read_count(4);
   v.resize(static_cast<size_t>(n));
-  for (auto& s : v) s = r.read_string();
+  for (auto& s : v)
+    s = r.read_string();
 }
 
 }  // namespace conclave::wire

@@ -14,22 +14,31 @@ void JuteWriter::write_int(int32_t v) {
 void JuteWriter::write_long(int64_t v) {
   uint64_t u = static_cast<uint64_t>(v);
   char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(u >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    b[i] = static_cast<char>(u >> (56 - 8 * i));
   out().append(b, 8);
 }
 
-void JuteWriter::write_bool(bool v) { out().push_back(v ? 1 : 0); }
+void JuteWriter::write_bool(bool v) {
+  out().push_back(v ? 1 : 0);
+}
 
 void JuteWriter::write_buffer(std::string_view bytes) {
   write_int(static_cast<int32_t>(bytes.size()));
   out().append(bytes);
 }
 
-void JuteWriter::write_string(std::string_view s) { write_buffer(s); }
+void JuteWriter::write_string(std::string_view s) {
+  write_buffer(s);
+}
 
-void JuteWriter::write_null() { write_int(-1); }
+void JuteWriter::write_null() {
+  write_int(-1);
+}
 
-void JuteWriter::write_raw(std::string_view bytes) { out().append(bytes); }
+void JuteWriter::write_raw(std::string_view bytes) {
+  out().append(bytes);
+}
 
 void JuteWriter::patch_int(size_t offset, int32_t v) {
   uint32_t u = static_cast<uint32_t>(v);
@@ -61,7 +70,8 @@ int64_t JuteReader::read_long() {
   const auto* p = reinterpret_cast<const unsigned char*>(data_.data() + pos_);
   pos_ += 8;
   uint64_t u = 0;
-  for (int i = 0; i < 8; ++i) u = (u << 8) | p[i];
+  for (int i = 0; i < 8; ++i)
+    u = (u << 8) | p[i];
   return static_cast<int64_t>(u);
 }
 
@@ -87,7 +97,9 @@ Bytes JuteReader::read_buffer() {
   return out;
 }
 
-std::string JuteReader::read_string() { return read_buffer(); }
+std::string JuteReader::read_string() {
+  return read_buffer();
+}
 
 int32_t JuteReader::read_count(size_t min_element_bytes) {
   last_null_ = false;

@@ -28,9 +28,9 @@ class JuteWriter {
   void write_long(int64_t v);
   void write_bool(bool v);
   void write_buffer(std::string_view bytes);  // buffer (length + bytes)
-  void write_string(std::string_view s);       // ustring (length + UTF-8 bytes)
-  void write_null();                           // null buffer/string/vector: length -1
-  void write_raw(std::string_view bytes);      // no length prefix
+  void write_string(std::string_view s);      // ustring (length + UTF-8 bytes)
+  void write_null();                          // null buffer/string/vector: length -1
+  void write_raw(std::string_view bytes);     // no length prefix
 
   // Overwrites 4 bytes at `offset` with a big-endian int (for length prefixes written later).
   void patch_int(size_t offset, int32_t v);
