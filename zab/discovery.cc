@@ -63,6 +63,15 @@ void Discovery::step_leader(ServerId from, const QuorumPacket& p) {
     case PacketType::kObserverInfo:
       // D1/D2: a learner's acceptedEpoch; the newest report wins (a resend or a reconnect).
       learner_accepted_epoch_[from] = zxid_epoch(p.zxid);
+      if (epoch_ != 0 && zxid_epoch(p.zxid) > epoch_) {
+        // D8: this learner already accepted an epoch above ours (from a leader that failed
+        // to establish itself) and would reject our LEADERINFO forever; ZooKeeper leaves it
+        // cycling through election. A new round picks an epoch above it.
+        finish(DiscoveryOutcome::Kind::kBackToElection,
+               "learner " + std::to_string(from) + " accepted epoch " +
+                   std::to_string(zxid_epoch(p.zxid)) + ", above ours");
+        return;
+      }
       if (epoch_ != 0 && !write_in_flight_) {
         send_leader_info(from);  // D3: a learner heard after the epoch is durable
       } else {
@@ -132,7 +141,7 @@ void Discovery::accepted_epoch_durable(int64_t epoch) {
 }
 
 void Discovery::tick() {
-  if (role_ == Role::kIdle || done_) return;
+  if (role_ == Role::kIdle || done_) return;  // an established leader: pings take over
   if (++ticks_ >= options_.init_limit_ticks) {
     finish(DiscoveryOutcome::Kind::kBackToElection, "initLimit passed");  // D7
     return;

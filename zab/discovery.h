@@ -45,6 +45,9 @@
 //   it, current_epoch != -1), itself included, form a quorum.
 // - D7 a leader not established, or a learner that has not acknowledged, within
 //   init_limit_ticks goes back to election.
+// - D8 (not in ZooKeeper) a leader that hears a learner whose acceptedEpoch is above the
+//   epoch it chose goes back to election, established or not: that learner would reject its
+//   LEADERINFO (D4) on every attempt, and a new round picks an epoch above it.
 #pragma once
 
 #include <cstdint>

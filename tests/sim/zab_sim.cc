@@ -1,15 +1,25 @@
-// zab_sim: a deterministic simulator for zab::Election. N cores (3..7, some observers) over a
-// simulated network with per-message delay, reordering across links (FIFO within one directed
-// link), drops that break a link for a while, partitions (one-way too), and crashes and
-// restarts -- all drawn from ONE seed. A stand-in for the quorum phase (pings and an emulated
-// discovery) sends members back to election when they lose their leader or their quorum.
+// zab_sim: a deterministic simulator for zab::Election and zab::Discovery. N members (3..7,
+// some observers) over a simulated network with per-message delay, reordering across links
+// (FIFO within one directed link), drops that break a link for a while, partitions (one-way
+// too), and crashes and restarts -- all drawn from ONE seed. Each member keeps its epochs in a
+// storage::MemoryTxnLog; an acceptedEpoch write takes a random number of ticks to become
+// durable and a crash loses it if it has not.
+//
+// Election and discovery are the real cores, exchanging real messages. What comes after
+// discovery is still a STAND-IN (sync_stand_in, pings_stand_in): a learner that acknowledged an
+// established leader's epoch takes the leader's currentEpoch and last zxid at once, and
+// members that lose their leader or quorum for kSyncLimitTicks go back to election.
 //
 // Checked after every step: a decision is backed by a quorum of voters that really sent that
 // vote; a follower joined only a leader that itself said LEADING; two members LEADING in one
 // (election epoch, peer epoch) are counted (fatal with --strict-rounds: FLE alone allows it
 // when a vote change is slower than the finalize wait); at most one leader establishes itself
-// per epoch (the emulated discovery); observers never lead. After the faults heal, a leader must
-// be established and every live member must follow it within kHealBoundTicks.
+// per epoch (a quorum ACKEPOCHed it); acceptedEpoch never decreases on any member and is never
+// below currentEpoch; no LEADERINFO or ACKEPOCH leaves before its acceptedEpoch is durable, and
+// no member ACKEPOCHs an epoch other than its (durable) acceptedEpoch; after a crash the epochs
+// read back are the last ones whose writes completed; observers never lead. After the faults
+// heal, a leader must be established and every live member must follow it within
+// kHealBoundTicks.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,7 +35,10 @@
 #include <tuple>
 #include <vector>
 
+#include "storage/memory_txn_log.h"
+#include "zab/discovery.h"
 #include "zab/election.h"
+#include "zab/quorum_packet.h"
 
 namespace conclave::zab::sim {
 namespace {
@@ -37,6 +50,10 @@ constexpr uint64_t kHealBoundTicks = 1500;
 constexpr uint64_t kSyncLimitTicks = 10;
 constexpr uint64_t kFaultTicksDefault = 400;
 constexpr uint64_t kLinkBrokenTicksMax = 60;
+// initLimit for discovery: three message delays (kDelayTicksMax each) and two epoch writes.
+constexpr uint64_t kInitLimitTicks = 40;
+constexpr uint64_t kFollowerInfoResendTicks = 4;
+constexpr uint64_t kEpochWriteTicksMax = 4;
 
 struct Config {
   uint64_t seed = 1;
@@ -56,6 +73,18 @@ std::string replay_command(const Config& c) {
 struct InFlight {
   uint64_t deliver_at_tick;
   std::string bytes;
+  bool quorum_packet = false;  // on the quorum port: lost when either end closes
+};
+
+struct EpochWrite {
+  int64_t epoch;
+  uint64_t durable_at_tick;
+};
+
+enum class Phase : uint8_t {
+  kElecting,
+  kDiscovering,  // discovery running (a learner that acknowledged waits here for sync)
+  kSynced,       // stand-in for sync and broadcast
 };
 
 struct Link {
@@ -70,12 +99,21 @@ struct Link {
 struct Node {
   ServerId id = 0;
   std::unique_ptr<Election> core;
+  std::unique_ptr<Discovery> discovery;
+  Phase phase = Phase::kElecting;
   bool alive = true;
-  // Durable state.
+  // The disk: epochs in the log; the last zxid is a stand-in until sync writes entries.
+  std::unique_ptr<storage::MemoryTxnLog> log;
   Zxid last_zxid = 0;
-  int64_t current_epoch = 0;
-  int64_t accepted_epoch = 0;
-  // Quorum-phase stand-in.
+  std::deque<EpochWrite> epoch_writes;  // in flight, FIFO
+  // What the checker knows independently of the log: the last completed writes, and the
+  // highest acceptedEpoch ever seen.
+  int64_t accepted_epoch_written = 0;
+  int64_t current_epoch_written = 0;
+  int64_t accepted_epoch_watermark = 0;
+  // Leader: learners that acknowledged before the leader was established (synced then).
+  std::vector<ServerId> learners_acked;
+  // Ping stand-in.
   uint64_t unhealthy_ticks = 0;
   std::optional<int64_t> established_epoch;
 };
@@ -106,13 +144,23 @@ class Simulation {
                                .notification_timeout_initial_ticks = 4,
                                .notification_timeout_max_ticks = 32,
                                .resend_jitter_ticks_max = 2};
+    discovery_options_ = DiscoveryOptions{.init_limit_ticks = kInitLimitTicks,
+                                          .followerinfo_resend_ticks = kFollowerInfoResendTicks};
+    epoch_write_ticks_max_ = shape.between(0, kEpochWriteTicksMax);
     for (int i = 1; i <= config_.members; ++i) {
       Node n;
       n.id = i;
-      n.current_epoch = static_cast<int64_t>(rng_.between(1, 3));
-      n.accepted_epoch = n.current_epoch + static_cast<int64_t>(rng_.between(0, 1));
-      n.last_zxid = make_zxid(static_cast<uint32_t>(n.current_epoch),
+      int64_t current_epoch = static_cast<int64_t>(rng_.between(1, 3));
+      int64_t accepted_epoch = current_epoch + static_cast<int64_t>(rng_.between(0, 1));
+      n.last_zxid = make_zxid(static_cast<uint32_t>(current_epoch),
                               static_cast<uint32_t>(rng_.between(0, 5)));
+      n.log = std::make_unique<storage::MemoryTxnLog>();
+      if (!n.log->set_current_epoch(static_cast<uint32_t>(current_epoch)).ok() ||
+          !n.log->set_accepted_epoch(static_cast<uint32_t>(accepted_epoch)).ok()) {
+        std::abort();  // MemoryTxnLog fails only when told to
+      }
+      n.current_epoch_written = current_epoch;
+      n.accepted_epoch_written = n.accepted_epoch_watermark = accepted_epoch;
       nodes_.push_back(std::move(n));
     }
     links_.resize(static_cast<size_t>(config_.members * config_.members));
@@ -134,6 +182,12 @@ class Simulation {
         ticks_to_converge_ = now_ - healed_at;
         return "";
       }
+    }
+    for (Node& n : nodes_) {
+      log("member " + std::to_string(n.id) + " phase " + std::to_string(static_cast<int>(n.phase)) +
+          " leader " + std::to_string(n.discovery ? n.discovery->leader() : 0) + " epoch " +
+          std::to_string(n.discovery ? n.discovery->epoch() : 0) + " epochs " +
+          std::to_string(accepted_epoch(n)) + "/" + std::to_string(current_epoch(n)));
     }
     return "no leader ruled every live member within " + std::to_string(kHealBoundTicks) +
            " ticks after healing";
@@ -162,36 +216,151 @@ class Simulation {
     return false;
   }
 
+  // The epochs as the disk has them; a read error would be a MemoryTxnLog bug.
+  int64_t accepted_epoch(const Node& n) {
+    auto e = n.log->accepted_epoch();
+    return e.ok() && *e ? static_cast<int64_t>(**e) : -1;
+  }
+  int64_t current_epoch(const Node& n) {
+    auto e = n.log->current_epoch();
+    return e.ok() && *e ? static_cast<int64_t>(**e) : -1;
+  }
+  DurableState durable_state(const Node& n) {
+    return DurableState{accepted_epoch(n), current_epoch(n), n.last_zxid};
+  }
+
   void restart(Node& n) {
+    // What the disk kept is exactly what completed before the crash.
+    if (accepted_epoch(n) != n.accepted_epoch_written ||
+        current_epoch(n) != n.current_epoch_written) {
+      fail("member " + std::to_string(n.id) + " restarted with epochs " +
+           std::to_string(accepted_epoch(n)) + "/" + std::to_string(current_epoch(n)) +
+           ", not the durable " + std::to_string(n.accepted_epoch_written) + "/" +
+           std::to_string(n.current_epoch_written));
+    }
     n.alive = true;
     n.core = std::make_unique<Election>(n.id, *verifier_, options_, rng_);
+    n.discovery = std::make_unique<Discovery>(n.id, *verifier_, discovery_options_);
     back_to_election(n);
   }
   void back_to_election(Node& n) {
     n.unhealthy_ticks = 0;
     n.established_epoch.reset();
-    n.core->start(n.last_zxid, n.current_epoch);
+    n.learners_acked.clear();
+    n.phase = Phase::kElecting;
+    close_quorum_connections(n);
+    n.discovery = std::make_unique<Discovery>(n.id, *verifier_, discovery_options_);
+    n.core->start(n.last_zxid, current_epoch(n));
     log("member " + std::to_string(n.id) + " LOOKING");
     drain(n);
   }
   void crash(Node& n) {
     n.alive = false;
     n.core.reset();
+    n.discovery.reset();
+    n.phase = Phase::kElecting;
     n.established_epoch.reset();
+    n.learners_acked.clear();
+    n.epoch_writes.clear();  // not durable yet: lost
+    n.log->crash();
     for (const Node& o : nodes_) {
       link(n.id, o.id).queue.clear();
       link(o.id, n.id).queue.clear();
     }
     log("member " + std::to_string(n.id) + " crashed");
   }
+  // Quorum connections are TCP: a member that leaves its role closes them, and what was in
+  // flight on them is gone.
+  void close_quorum_connections(Node& n) {
+    for (const Node& o : nodes_) {
+      for (Link* l : {&link(n.id, o.id), &link(o.id, n.id)}) {
+        std::erase_if(l->queue, [](const InFlight& m) { return m.quorum_packet; });
+      }
+    }
+  }
 
-  void send(ServerId from, ServerId to, std::string bytes) {
+  void send(ServerId from, ServerId to, std::string bytes, bool quorum_packet) {
     Link& l = link(from, to);
-    l.last_sent = bytes;
-    if (!usable(from, to)) return;  // lost; resent on reconnect
+    if (!quorum_packet) l.last_sent = bytes;
+    if (!usable(from, to)) return;  // lost; a notification is resent on reconnect
     uint64_t at = std::max(now_ + rng_.between(1, delay_ticks_max_), l.last_deliver_at_tick);
     l.last_deliver_at_tick = at;
-    l.queue.push_back({at, std::move(bytes)});
+    l.queue.push_back({at, std::move(bytes), quorum_packet});
+  }
+
+  // Election decided: a learner waits for any epoch write of an earlier discovery to complete
+  // (Discovery's contract), then discovery starts from the durable state.
+  void start_discovery(Node& n, const Elected& e) {
+    complete_epoch_writes(n, /*all=*/true);
+    n.phase = Phase::kDiscovering;
+    n.unhealthy_ticks = 0;
+    if (e.role == PeerState::kLeading) {
+      n.discovery->start_leading(durable_state(n));
+    } else {
+      n.discovery->start_following(e.vote.leader, durable_state(n));
+    }
+    drain_discovery(n);
+  }
+
+  void complete_epoch_writes(Node& n, bool all) {
+    while (!n.epoch_writes.empty() && (all || n.epoch_writes.front().durable_at_tick <= now_)) {
+      int64_t e = n.epoch_writes.front().epoch;
+      n.epoch_writes.pop_front();
+      if (!n.log->set_accepted_epoch(static_cast<uint32_t>(e)).ok()) std::abort();
+      n.accepted_epoch_written = e;
+      if (n.alive && n.discovery && n.phase == Phase::kDiscovering) {
+        n.discovery->accepted_epoch_durable(e);
+        drain_discovery(n);
+      }
+    }
+  }
+
+  void drain_discovery(Node& n) {
+    if (!n.alive || !n.discovery || n.phase == Phase::kElecting) return;
+    DiscoveryReady r = n.discovery->take_ready();
+    if (r.persist_accepted_epoch) {
+      n.epoch_writes.push_back(
+          {*r.persist_accepted_epoch, now_ + rng_.between(0, epoch_write_ticks_max_)});
+    }
+    for (PacketOut& out : r.packets) {
+      const QuorumPacket& p = out.packet;
+      if (p.type == PacketType::kLeaderInfo && accepted_epoch(n) < zxid_epoch(p.zxid)) {
+        fail("member " + std::to_string(n.id) + " sent LEADERINFO before its epoch was durable");
+      }
+      if (p.type == PacketType::kAckEpoch) {
+        if (accepted_epoch(n) < p.epoch) {
+          fail("member " + std::to_string(n.id) + " sent ACKEPOCH(" + std::to_string(p.epoch) +
+               ") before acceptedEpoch was durable");
+        }
+        if (p.epoch < accepted_epoch(n)) {
+          fail("member " + std::to_string(n.id) + " ACKEPOCHed " + std::to_string(p.epoch) +
+               " below its acceptedEpoch " + std::to_string(accepted_epoch(n)));
+        }
+      }
+      send(n.id, out.to, encode_quorum_packet(p), /*quorum_packet=*/true);
+    }
+    for (const LearnerAcked& a : r.learners_acked) {
+      if (n.established_epoch) {
+        sync_stand_in(node(a.id), n);
+      } else {
+        n.learners_acked.push_back(a.id);
+      }
+    }
+    if (r.outcome) {
+      const DiscoveryOutcome& o = *r.outcome;
+      switch (o.kind) {
+        case DiscoveryOutcome::Kind::kEstablished:
+          establish(n, o.epoch);
+          break;
+        case DiscoveryOutcome::Kind::kAcknowledged:
+          log("member " + std::to_string(n.id) + " acknowledged epoch " + std::to_string(o.epoch));
+          break;
+        case DiscoveryOutcome::Kind::kBackToElection:
+          log("member " + std::to_string(n.id) + " leaves discovery: " + o.reason);
+          back_to_election(n);
+          break;
+      }
+    }
   }
 
   void drain(Node& n) {
@@ -201,9 +370,12 @@ class Simulation {
       const Notification& x = m.notification;
       sent_[n.id].insert({x.vote.leader, x.vote.peer_epoch});
       if (x.state == PeerState::kLeading) sent_leading_[n.id].insert(x.vote.peer_epoch);
-      send(n.id, m.to, encode_notification(x));
+      send(n.id, m.to, encode_notification(x), /*quorum_packet=*/false);
     }
-    if (r.elected) check_decision(n, *r.elected);
+    if (r.elected) {
+      check_decision(n, *r.elected);
+      start_discovery(n, *r.elected);
+    }
   }
 
   void check_decision(Node& n, const Elected& e) {
@@ -254,13 +426,23 @@ class Simulation {
       links_[i].queue.pop_front();
       ServerId from = static_cast<ServerId>(i) / config_.members + 1;
       ServerId to = static_cast<ServerId>(i) % config_.members + 1;
-      Result<Notification> n = decode_notification(m.bytes);
-      if (!n.ok()) {
-        fail("undecodable notification: " + n.error().to_string());
+      Result<PeerMessage> msg = decode_peer_message(m.bytes);
+      if (!msg.ok()) {
+        fail("undecodable message: " + msg.error().to_string());
         return;
       }
-      node(to).core->step(from, *n);
-      drain(node(to));
+      Node& dest = node(to);
+      if (const Notification* n = std::get_if<Notification>(&*msg)) {
+        dest.core->step(from, *n);
+        drain(dest);
+      } else if (dest.phase != Phase::kElecting) {
+        const QuorumPacket& p = std::get<QuorumPacket>(*msg);
+        log(std::string(to_string(p.type)) + " " + std::to_string(from) + "->" +
+            std::to_string(to) + " epoch " + std::to_string(p.epoch) + " cur " +
+            std::to_string(p.current_epoch));
+        dest.discovery->step(from, p);
+        drain_discovery(dest);
+      }
     }
   }
 
@@ -272,76 +454,106 @@ class Simulation {
         bool now_usable = usable(a, b);
         if (now_usable && !l.was_usable && l.last_sent) {
           std::string again = *l.last_sent;
-          send(a, b, std::move(again));
+          send(a, b, std::move(again), /*quorum_packet=*/false);
         }
         l.was_usable = now_usable;
       }
     }
   }
 
-  // Stand-in for pings and discovery until those phases exist in zab/.
-  void quorum_phase() {
+  // STAND-IN for pings until broadcast exists in zab/: an established leader needs a quorum of
+  // connected, synced learners; a synced learner needs its leader established in its epoch.
+  void pings_stand_in() {
     for (Node& n : nodes_) {
-      if (!n.alive || !n.core->decision()) continue;
-      const Elected& d = *n.core->decision();
+      if (!n.alive || n.phase == Phase::kElecting) continue;
       bool healthy;
-      if (d.role == PeerState::kLeading) {
+      if (n.discovery->role() == Discovery::Role::kLeading) {
+        if (!n.established_epoch) continue;  // discovery's initLimit governs until then
         std::vector<ServerId> quorum{n.id};
         for (Node& f : nodes_) {
-          if (f.id != n.id && f.alive && f.core->decision() &&
-              f.core->decision()->vote.leader == n.id && connected(n.id, f.id)) {
+          if (f.id != n.id && f.alive && f.phase == Phase::kSynced &&
+              f.discovery->leader() == n.id && f.discovery->epoch() == *n.established_epoch &&
+              connected(n.id, f.id)) {
             quorum.push_back(f.id);
           }
         }
         healthy = verifier_->contains_quorum(quorum);
-        if (healthy) establish(n, quorum);
       } else {
-        Node& l = node(d.vote.leader);
-        // A leader that stepped down closed every learner connection, even if it was elected
-        // again moments later (ZooKeeper's Leader.shutdown): its followers of the old term go
-        // back to election at once rather than stay attached to a vote nobody else holds.
-        if (l.alive && l.core->decision() && l.core->decision()->vote != d.vote &&
-            l.core->state() == PeerState::kLeading) {
+        Node& l = node(n.discovery->leader());
+        // A learner attached to a term its leader has left (the leader was elected again
+        // since, with another vote) would have seen that leader close its connection.
+        if (l.alive && l.core->state() == PeerState::kLeading && l.core->decision() &&
+            n.core->decision() && l.core->decision()->vote != n.core->decision()->vote) {
           back_to_election(n);
           continue;
         }
-        healthy = l.alive && l.core->state() == PeerState::kLeading && connected(n.id, l.id);
-        if (healthy && l.established_epoch && n.current_epoch != *l.established_epoch) {
-          sync_from(n, l);  // a late follower syncs with an established leader
+        if (!n.discovery->done()) continue;  // discovery's initLimit governs until it acked
+        // A leader that left its role closed every learner connection (ZooKeeper's
+        // Leader.shutdown): its learners notice at once rather than after syncLimit.
+        bool same_term = l.alive && l.phase != Phase::kElecting &&
+                         l.discovery->role() == Discovery::Role::kLeading &&
+                         l.discovery->epoch() == n.discovery->epoch();
+        if (l.alive && !same_term) {
+          back_to_election(n);
+          continue;
         }
+        // An acknowledged learner the established leader has not synced lost its ACKEPOCH on a
+        // broken connection: it waits for a sync that will not come, as for a silent leader.
+        healthy = same_term && connected(n.id, l.id) &&
+                  (n.phase == Phase::kSynced || !l.established_epoch);
       }
       n.unhealthy_ticks = healthy ? 0 : n.unhealthy_ticks + 1;
       if (n.unhealthy_ticks >= kSyncLimitTicks) back_to_election(n);
     }
   }
 
-  void establish(Node& leader, const std::vector<ServerId>& quorum) {
-    if (leader.established_epoch) {
-      for (ServerId id : quorum) {
-        if (node(id).current_epoch != *leader.established_epoch) sync_from(node(id), leader);
-      }
-      return;
-    }
-    // Emulated discovery: a new epoch above every acceptedEpoch of the quorum.
-    int64_t epoch = 0;
-    for (ServerId id : quorum)
-      epoch = std::max(epoch, node(id).accepted_epoch);
-    ++epoch;
+  void establish(Node& leader, int64_t epoch) {
     auto [it, fresh] = leader_of_epoch_.try_emplace(epoch, leader.id);
     if (!fresh && it->second != leader.id) {
       fail("leaders " + std::to_string(it->second) + " and " + std::to_string(leader.id) +
            " both established epoch " + std::to_string(epoch));
     }
     leader.established_epoch = epoch;
-    leader.accepted_epoch = leader.current_epoch = epoch;
+    leader.phase = Phase::kSynced;
+    set_current_epoch(leader, epoch);  // STAND-IN for NEWLEADER: the leader's currentEpoch
     log("member " + std::to_string(leader.id) + " established epoch " + std::to_string(epoch));
-    for (ServerId id : quorum)
-      sync_from(node(id), leader);
+    std::vector<ServerId> acked = std::move(leader.learners_acked);
+    leader.learners_acked.clear();
+    for (ServerId id : acked)
+      sync_stand_in(node(id), leader);
   }
 
-  void sync_from(Node& f, Node& leader) {
-    f.accepted_epoch = f.current_epoch = *leader.established_epoch;
+  void set_current_epoch(Node& n, int64_t epoch) {
+    if (!n.log->set_current_epoch(static_cast<uint32_t>(epoch)).ok()) std::abort();
+    n.current_epoch_written = epoch;
+  }
+
+  // STAND-IN for sync: a learner that acknowledged this leader's epoch takes its history and
+  // currentEpoch at once, if it still follows this leader in this epoch.
+  void sync_stand_in(Node& f, Node& leader) {
+    if (!f.alive || f.phase != Phase::kDiscovering || !f.discovery->done() ||
+        f.discovery->leader() != leader.id || f.discovery->epoch() != *leader.established_epoch) {
+      return;
+    }
     f.last_zxid = leader.last_zxid;
+    set_current_epoch(f, *leader.established_epoch);
+    f.phase = Phase::kSynced;
+  }
+
+  // Epoch invariants, after every step.
+  void check_epochs() {
+    for (Node& n : nodes_) {
+      int64_t accepted = accepted_epoch(n);
+      if (accepted < n.accepted_epoch_watermark) {
+        fail("member " + std::to_string(n.id) + " acceptedEpoch went down from " +
+             std::to_string(n.accepted_epoch_watermark) + " to " + std::to_string(accepted));
+      }
+      n.accepted_epoch_watermark = std::max(n.accepted_epoch_watermark, accepted);
+      if (accepted < current_epoch(n)) {
+        fail("member " + std::to_string(n.id) + " acceptedEpoch " + std::to_string(accepted) +
+             " below currentEpoch " + std::to_string(current_epoch(n)));
+      }
+    }
   }
 
   bool step_once() {
@@ -349,10 +561,16 @@ class Simulation {
     deliver_due_messages();
     for (Node& n : nodes_) {
       if (!n.alive) continue;
+      complete_epoch_writes(n, /*all=*/false);
       n.core->tick();
       drain(n);
+      if (n.phase != Phase::kElecting) {
+        n.discovery->tick();
+        drain_discovery(n);
+      }
     }
-    quorum_phase();
+    pings_stand_in();
+    check_epochs();
     return failure_.empty();
   }
 
@@ -402,11 +620,11 @@ class Simulation {
 
   bool converged() {
     for (Node& l : nodes_) {
-      if (!l.alive || l.core->state() != PeerState::kLeading || !l.established_epoch) continue;
+      if (!l.alive || !l.established_epoch) continue;
       for (Node& n : nodes_) {
         if (n.id == l.id) continue;
-        if (!n.core->decision() || n.core->decision()->vote.leader != l.id ||
-            n.current_epoch != *l.established_epoch) {
+        if (n.phase != Phase::kSynced || n.discovery->leader() != l.id ||
+            current_epoch(n) != *l.established_epoch) {
           return false;
         }
       }
@@ -419,6 +637,8 @@ class Simulation {
   SplitMix64Rng rng_;
   std::optional<QuorumVerifier> verifier_;
   ElectionOptions options_;
+  DiscoveryOptions discovery_options_;
+  uint64_t epoch_write_ticks_max_ = 0;
   uint64_t delay_ticks_max_ = 1;
   uint64_t link_break_per_million_ = 0;
   uint64_t partition_per_million_ = 0;

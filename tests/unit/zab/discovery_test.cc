@@ -200,6 +200,16 @@ TEST(DiscoveryTest, D7LearnerWithoutLeaderInfoWithinInitLimitGoesBackToElection)
   EXPECT_EQ(outcome->kind, DiscoveryOutcome::Kind::kBackToElection);
 }
 
+TEST(DiscoveryTest, D8LeaderLeavesForALearnerThatAcceptedAHigherEpoch) {
+  Discovery d = leader_with_epoch_sent({.accepted_epoch = 1, .current_epoch = 1, .last_zxid = 0});
+  d.step(2, ack_epoch(2, 0, 1, d.epoch()));
+  ASSERT_EQ(d.take_ready().outcome->kind, DiscoveryOutcome::Kind::kEstablished);
+  d.step(3, follower_info(3, static_cast<uint32_t>(d.epoch())));  // equal: joins with -1
+  EXPECT_FALSE(d.take_ready().outcome);
+  d.step(3, follower_info(3, static_cast<uint32_t>(d.epoch() + 1)));  // would reject us forever
+  EXPECT_EQ(d.take_ready().outcome->kind, DiscoveryOutcome::Kind::kBackToElection);
+}
+
 TEST(DiscoveryTest, EncodingRoundTrips) {
   QuorumPacket p = ack_epoch(2, make_zxid(3, 7), kNotAnAck, 5);
   Result<PeerMessage> m = decode_peer_message(encode_quorum_packet(p));
