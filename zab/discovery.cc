@@ -68,6 +68,7 @@ void Discovery::step_leader(ServerId from, const QuorumPacket& p) {
         // to establish itself) and would reject our LEADERINFO forever; ZooKeeper leaves it
         // cycling through election. A new round picks an epoch above it.
         finish(DiscoveryOutcome::Kind::kBackToElection,
+               DiscoveryOutcome::Rule::kD8LearnerAcceptedHigher,
                "learner " + std::to_string(from) + " accepted epoch " +
                    std::to_string(zxid_epoch(p.zxid)) + ", above ours");
         return;
@@ -85,6 +86,7 @@ void Discovery::step_leader(ServerId from, const QuorumPacket& p) {
         // D5: a learner with a more recent history means someone else should lead.
         if (more_recent_than_mine(p.current_epoch, p.zxid)) {
           finish(DiscoveryOutcome::Kind::kBackToElection,
+                 DiscoveryOutcome::Rule::kD5LearnerMoreRecent,
                  "learner " + std::to_string(from) + " has a more recent history");
           return;
         }
@@ -93,7 +95,7 @@ void Discovery::step_leader(ServerId from, const QuorumPacket& p) {
       ready_.learners_acked.push_back(LearnerAcked{from, p.zxid, p.current_epoch});
       if (!established_ && verifier_.contains_quorum({acked_.begin(), acked_.end()})) {
         established_ = true;  // D6
-        finish(DiscoveryOutcome::Kind::kEstablished, "");
+        finish(DiscoveryOutcome::Kind::kEstablished, DiscoveryOutcome::Rule::kNone, "");
       }
       return;
     }
@@ -112,9 +114,9 @@ void Discovery::step_learner(ServerId from, const QuorumPacket& p) {
     ready_.persist_accepted_epoch = new_epoch;  // ACKEPOCH waits for accepted_epoch_durable()
   } else if (new_epoch == durable_.accepted_epoch) {
     send_ack_epoch(kNotAnAck);
-    finish(DiscoveryOutcome::Kind::kAcknowledged, "");
+    finish(DiscoveryOutcome::Kind::kAcknowledged, DiscoveryOutcome::Rule::kNone, "");
   } else {
-    finish(DiscoveryOutcome::Kind::kBackToElection,
+    finish(DiscoveryOutcome::Kind::kBackToElection, DiscoveryOutcome::Rule::kD4EpochBelowAccepted,
            "LEADERINFO epoch " + std::to_string(new_epoch) + " is below our acceptedEpoch " +
                std::to_string(durable_.accepted_epoch));
   }
@@ -132,18 +134,19 @@ void Discovery::accepted_epoch_durable(int64_t epoch) {
     }
     if (!established_ && verifier_.contains_quorum({acked_.begin(), acked_.end()})) {
       established_ = true;
-      finish(DiscoveryOutcome::Kind::kEstablished, "");
+      finish(DiscoveryOutcome::Kind::kEstablished, DiscoveryOutcome::Rule::kNone, "");
     }
   } else if (role_ == Role::kLearning) {
     send_ack_epoch(durable_.current_epoch);
-    finish(DiscoveryOutcome::Kind::kAcknowledged, "");
+    finish(DiscoveryOutcome::Kind::kAcknowledged, DiscoveryOutcome::Rule::kNone, "");
   }
 }
 
 void Discovery::tick() {
   if (role_ == Role::kIdle || done_) return;  // an established leader: pings take over
   if (++ticks_ >= options_.init_limit_ticks) {
-    finish(DiscoveryOutcome::Kind::kBackToElection, "initLimit passed");  // D7
+    finish(DiscoveryOutcome::Kind::kBackToElection, DiscoveryOutcome::Rule::kD7InitLimit,
+           "initLimit passed");  // D7
     return;
   }
   if (role_ == Role::kLearning && epoch_ == 0 &&
@@ -191,9 +194,10 @@ void Discovery::send_learner_info() {
                             0, my_id_}});
 }
 
-void Discovery::finish(DiscoveryOutcome::Kind kind, std::string reason) {
+void Discovery::finish(DiscoveryOutcome::Kind kind, DiscoveryOutcome::Rule rule,
+                       std::string reason) {
   done_ = true;
-  ready_.outcome = DiscoveryOutcome{kind, epoch_, std::move(reason)};
+  ready_.outcome = DiscoveryOutcome{kind, epoch_, rule, std::move(reason)};
   if (kind == DiscoveryOutcome::Kind::kBackToElection) role_ = Role::kIdle;
 }
 

@@ -95,8 +95,17 @@ struct DiscoveryOutcome {
     kAcknowledged,    // learner: ACKEPOCH for `epoch` sent; sync comes next
     kBackToElection,  // either: `reason` says why
   };
+  // Which rule ended discovery when kind is kBackToElection.
+  enum class Rule : uint8_t {
+    kNone,
+    kD4EpochBelowAccepted,
+    kD5LearnerMoreRecent,
+    kD7InitLimit,
+    kD8LearnerAcceptedHigher,
+  };
   Kind kind = Kind::kBackToElection;
   int64_t epoch = 0;
+  Rule rule = Rule::kNone;
   std::string reason;
 };
 
@@ -138,7 +147,7 @@ class Discovery {
   void send_leader_info(ServerId to);
   void send_ack_epoch(int64_t current_epoch);
   void send_learner_info();
-  void finish(DiscoveryOutcome::Kind kind, std::string reason);
+  void finish(DiscoveryOutcome::Kind kind, DiscoveryOutcome::Rule rule, std::string reason);
   bool more_recent_than_mine(int64_t current_epoch, Zxid last_zxid) const;
 
   const ServerId my_id_;

@@ -70,6 +70,28 @@ std::string replay_command(const Config& c) {
          std::to_string(c.fault_ticks) + " --verbose";
 }
 
+// Coverage probes: how often each discovery branch ran, so a campaign shows it exercised them.
+struct Coverage {
+  uint64_t established = 0;
+  uint64_t acks_fresh = 0;               // D4 newer epoch: persisted, then ACKEPOCH
+  uint64_t acks_minus_one = 0;           // D4 equal epoch: ACKEPOCH -1
+  uint64_t d4_epoch_below_accepted = 0;  // D4 older epoch: back to election
+  uint64_t d5_abdications = 0;           // D5
+  uint64_t d7_init_limit = 0;            // D7
+  uint64_t d8_learner_accepted_higher = 0;
+  uint64_t epoch_writes_lost = 0;  // in flight at a crash
+  void add(const Coverage& o) {
+    established += o.established;
+    acks_fresh += o.acks_fresh;
+    acks_minus_one += o.acks_minus_one;
+    d4_epoch_below_accepted += o.d4_epoch_below_accepted;
+    d5_abdications += o.d5_abdications;
+    d7_init_limit += o.d7_init_limit;
+    d8_learner_accepted_higher += o.d8_learner_accepted_higher;
+    epoch_writes_lost += o.epoch_writes_lost;
+  }
+};
+
 struct InFlight {
   uint64_t deliver_at_tick;
   std::string bytes;
@@ -195,6 +217,7 @@ class Simulation {
 
   uint64_t ticks_to_converge() const { return ticks_to_converge_; }
   uint64_t split_rounds() const { return split_rounds_; }
+  const Coverage& coverage() const { return coverage_; }
 
  private:
   Node& node(ServerId id) { return nodes_[static_cast<size_t>(id - 1)]; }
@@ -261,6 +284,7 @@ class Simulation {
     n.phase = Phase::kElecting;
     n.established_epoch.reset();
     n.learners_acked.clear();
+    coverage_.epoch_writes_lost += n.epoch_writes.size();
     n.epoch_writes.clear();  // not durable yet: lost
     n.log->crash();
     for (const Node& o : nodes_) {
@@ -328,6 +352,7 @@ class Simulation {
         fail("member " + std::to_string(n.id) + " sent LEADERINFO before its epoch was durable");
       }
       if (p.type == PacketType::kAckEpoch) {
+        ++(p.current_epoch == kNotAnAck ? coverage_.acks_minus_one : coverage_.acks_fresh);
         if (accepted_epoch(n) < p.epoch) {
           fail("member " + std::to_string(n.id) + " sent ACKEPOCH(" + std::to_string(p.epoch) +
                ") before acceptedEpoch was durable");
@@ -356,6 +381,22 @@ class Simulation {
           log("member " + std::to_string(n.id) + " acknowledged epoch " + std::to_string(o.epoch));
           break;
         case DiscoveryOutcome::Kind::kBackToElection:
+          switch (o.rule) {
+            case DiscoveryOutcome::Rule::kD4EpochBelowAccepted:
+              ++coverage_.d4_epoch_below_accepted;
+              break;
+            case DiscoveryOutcome::Rule::kD5LearnerMoreRecent:
+              ++coverage_.d5_abdications;
+              break;
+            case DiscoveryOutcome::Rule::kD7InitLimit:
+              ++coverage_.d7_init_limit;
+              break;
+            case DiscoveryOutcome::Rule::kD8LearnerAcceptedHigher:
+              ++coverage_.d8_learner_accepted_higher;
+              break;
+            case DiscoveryOutcome::Rule::kNone:
+              break;
+          }
           log("member " + std::to_string(n.id) + " leaves discovery: " + o.reason);
           back_to_election(n);
           break;
@@ -514,6 +555,7 @@ class Simulation {
            " both established epoch " + std::to_string(epoch));
     }
     leader.established_epoch = epoch;
+    ++coverage_.established;
     leader.phase = Phase::kSynced;
     set_current_epoch(leader, epoch);  // STAND-IN for NEWLEADER: the leader's currentEpoch
     log("member " + std::to_string(leader.id) + " established epoch " + std::to_string(epoch));
@@ -654,6 +696,7 @@ class Simulation {
   std::string failure_;
   uint64_t ticks_to_converge_ = 0;
   uint64_t split_rounds_ = 0;
+  Coverage coverage_;
 };
 
 int usage() {
@@ -703,6 +746,7 @@ int main(int argc, char** argv) {
   uint64_t converge_ticks_max = 0;
   uint64_t ran = 0;
   uint64_t split_rounds = 0;
+  Coverage coverage;
   for (uint64_t k = 0; forever || k < seeds; ++k) {
     Config c = base;
     c.seed = forever ? (static_cast<uint64_t>(entropy()) << 32) | entropy() : base.seed + k;
@@ -716,6 +760,7 @@ int main(int argc, char** argv) {
     }
     converge_ticks_max = std::max(converge_ticks_max, sim.ticks_to_converge());
     split_rounds += sim.split_rounds();
+    coverage.add(sim.coverage());
     if (forever && ran % 1000 == 0) {
       std::printf("%llu seeds passed\n", static_cast<unsigned long long>(ran));
       std::fflush(stdout);
@@ -729,5 +774,13 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(ran), seconds,
       static_cast<unsigned long long>(converge_ticks_max),
       static_cast<unsigned long long>(split_rounds));
+  auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::printf(
+      "discovery coverage: %llu epochs established; ACKEPOCH %llu fresh / %llu -1; back to "
+      "election: D4 epoch below accepted %llu, D5 abdications %llu, D7 initLimit %llu, D8 "
+      "learner accepted higher %llu; epoch writes lost in crashes %llu\n",
+      u(coverage.established), u(coverage.acks_fresh), u(coverage.acks_minus_one),
+      u(coverage.d4_epoch_below_accepted), u(coverage.d5_abdications), u(coverage.d7_init_limit),
+      u(coverage.d8_learner_accepted_higher), u(coverage.epoch_writes_lost));
   return 0;
 }
