@@ -101,8 +101,6 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
         rng(std::move(rng_in)),
         acceptor(io_in),
         accept_retry_timer(io_in) {
-    assert(options.queue_bytes_max >= options.frame_bytes_max);
-    assert(options.frame_bytes_max <= UINT32_MAX);
     if (!rng) {
       auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
       rng = [engine] { return (*engine)(); };
@@ -132,6 +130,12 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
   std::string self_address() const { return self.host + ":" + std::to_string(self.port); }
 
   Result<uint16_t> listen() {
+    // Checked here, in every build: a queue smaller than one frame could never send it.
+    if (options.queue_bytes_max < options.frame_bytes_max || options.frame_bytes_max > UINT32_MAX) {
+      return Error(ErrorCode::kBadArguments,
+                   "peer transport: queue_bytes_max must be >= frame_bytes_max, and a frame "
+                   "must fit a 32-bit length");
+    }
     error_code ec;
     const auto address = asio::ip::make_address(self.host, ec);
     if (ec) return Error(ErrorCode::kBadArguments, "peer listen address " + self.host);

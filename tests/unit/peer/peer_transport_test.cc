@@ -632,3 +632,21 @@ TEST(PeerTransport, DISABLED_SmallFrameThroughput) {
 
 }  // namespace
 }  // namespace conclave::peer
+
+namespace conclave::peer {
+namespace {
+
+TEST(PeerTransportOptions, QueueSmallerThanAFrameIsRefusedByListen) {
+  asio::io_context io;
+  TransportOptions options;
+  options.frame_bytes_max = 1024;
+  options.queue_bytes_max = 512;  // could never hold one full frame
+  PeerTransport transport(io, PeerAddress{1, "127.0.0.1", 0}, options, TransportCallbacks{},
+                          [] { return uint64_t{4}; });
+  auto port = transport.listen();
+  ASSERT_FALSE(port.ok());
+  EXPECT_EQ(port.code(), ErrorCode::kBadArguments);
+}
+
+}  // namespace
+}  // namespace conclave::peer
