@@ -36,7 +36,7 @@ for _ in $(seq 300); do
     echo "conclave-server exited; see $data_dir/server.log" >&2
     exit 1
   fi
-  if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+  if { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
     printf ruok >&3
     answer=$(timeout 2 cat <&3 || true)
     exec 3>&-
