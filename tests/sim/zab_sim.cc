@@ -1,11 +1,12 @@
-// zab_sim: a deterministic simulator for zab::Election and zab::Discovery. N members (3..7,
+// zab_sim: a deterministic simulator for zab::Peer (Election, then Discovery). N members (3..7,
 // some observers) over a simulated network with per-message delay, reordering across links
 // (FIFO within one directed link), drops that break a link for a while, partitions (one-way
 // too), and crashes and restarts -- all drawn from ONE seed. Each member keeps its epochs in a
 // storage::MemoryTxnLog; an acceptedEpoch write takes a random number of ticks to become
-// durable and a crash loses it if it has not.
+// durable and a crash loses it if it has not. When election decides over a write still in
+// flight, the Peer itself holds discovery until the write completes (its persistence contract).
 //
-// Election and discovery are the real cores, exchanging real messages. What comes after
+// Each member is one real zab::Peer core, exchanging real messages. What comes after
 // discovery is still a STAND-IN (sync_stand_in, pings_stand_in): a learner that acknowledged an
 // established leader's epoch takes the leader's currentEpoch and last zxid at once, and
 // members that lose their leader or quorum for kSyncLimitTicks go back to election.
@@ -36,8 +37,7 @@
 #include <vector>
 
 #include "storage/memory_txn_log.h"
-#include "zab/discovery.h"
-#include "zab/election.h"
+#include "zab/peer.h"
 #include "zab/quorum_packet.h"
 
 namespace conclave::zab::sim {
@@ -79,7 +79,8 @@ struct Coverage {
   uint64_t d5_abdications = 0;           // D5
   uint64_t d7_init_limit = 0;            // D7
   uint64_t d8_learner_accepted_higher = 0;
-  uint64_t epoch_writes_lost = 0;  // in flight at a crash
+  uint64_t epoch_writes_lost = 0;   // in flight at a crash
+  uint64_t discoveries_waited = 0;  // election decided over an epoch write in flight (Peer waits)
   void add(const Coverage& o) {
     established += o.established;
     acks_fresh += o.acks_fresh;
@@ -89,6 +90,7 @@ struct Coverage {
     d7_init_limit += o.d7_init_limit;
     d8_learner_accepted_higher += o.d8_learner_accepted_higher;
     epoch_writes_lost += o.epoch_writes_lost;
+    discoveries_waited += o.discoveries_waited;
   }
 };
 
@@ -120,8 +122,7 @@ struct Link {
 
 struct Node {
   ServerId id = 0;
-  std::unique_ptr<Election> core;
-  std::unique_ptr<Discovery> discovery;
+  std::unique_ptr<Peer> peer;
   Phase phase = Phase::kElecting;
   bool alive = true;
   // The disk: epochs in the log; the last zxid is a stand-in until sync writes entries.
@@ -162,11 +163,11 @@ class Simulation {
       (i > config_.members - config_.observers ? observers : voters).push_back(i);
     }
     verifier_.emplace(std::move(QuorumVerifier::majority(voters, observers)).value());
-    options_ = ElectionOptions{.finalize_wait_ticks = 4,
-                               .notification_timeout_initial_ticks = 4,
-                               .notification_timeout_max_ticks = 32,
-                               .resend_jitter_ticks_max = 2};
-    discovery_options_ = DiscoveryOptions{.init_limit_ticks = kInitLimitTicks,
+    options_.election = ElectionOptions{.finalize_wait_ticks = 4,
+                                        .notification_timeout_initial_ticks = 4,
+                                        .notification_timeout_max_ticks = 32,
+                                        .resend_jitter_ticks_max = 2};
+    options_.discovery = DiscoveryOptions{.init_limit_ticks = kInitLimitTicks,
                                           .followerinfo_resend_ticks = kFollowerInfoResendTicks};
     epoch_write_ticks_max_ = shape.between(0, kEpochWriteTicksMax);
     for (int i = 1; i <= config_.members; ++i) {
@@ -207,8 +208,8 @@ class Simulation {
     }
     for (Node& n : nodes_) {
       log("member " + std::to_string(n.id) + " phase " + std::to_string(static_cast<int>(n.phase)) +
-          " leader " + std::to_string(n.discovery ? n.discovery->leader() : 0) + " epoch " +
-          std::to_string(n.discovery ? n.discovery->epoch() : 0) + " epochs " +
+          " leader " + std::to_string(n.peer ? n.peer->leader() : 0) + " epoch " +
+          std::to_string(n.peer ? n.peer->epoch() : 0) + " epochs " +
           std::to_string(accepted_epoch(n)) + "/" + std::to_string(current_epoch(n)));
     }
     return "no leader ruled every live member within " + std::to_string(kHealBoundTicks) +
@@ -262,25 +263,28 @@ class Simulation {
            std::to_string(n.current_epoch_written));
     }
     n.alive = true;
-    n.core = std::make_unique<Election>(n.id, *verifier_, options_, rng_);
-    n.discovery = std::make_unique<Discovery>(n.id, *verifier_, discovery_options_);
-    back_to_election(n);
+    n.peer = std::make_unique<Peer>(n.id, *verifier_, options_, rng_, durable_state(n));
+    left_role(n);
+    n.peer->start();
+    drain(n);
   }
+  // The stand-ins decided the member lost its leader or quorum; the Peer reports the change.
   void back_to_election(Node& n) {
+    n.peer->return_to_election();
+    drain(n);
+  }
+  // The simulator's side of a member going back to LOOKING.
+  void left_role(Node& n) {
     n.unhealthy_ticks = 0;
     n.established_epoch.reset();
     n.learners_acked.clear();
     n.phase = Phase::kElecting;
     close_quorum_connections(n);
-    n.discovery = std::make_unique<Discovery>(n.id, *verifier_, discovery_options_);
-    n.core->start(n.last_zxid, current_epoch(n));
     log("member " + std::to_string(n.id) + " LOOKING");
-    drain(n);
   }
   void crash(Node& n) {
     n.alive = false;
-    n.core.reset();
-    n.discovery.reset();
+    n.peer.reset();
     n.phase = Phase::kElecting;
     n.established_epoch.reset();
     n.learners_acked.clear();
@@ -312,57 +316,38 @@ class Simulation {
     l.queue.push_back({at, std::move(bytes), quorum_packet});
   }
 
-  // Election decided: a learner waits for any epoch write of an earlier discovery to complete
-  // (Discovery's contract), then discovery starts from the durable state.
-  void start_discovery(Node& n, const Elected& e) {
-    complete_epoch_writes(n, /*all=*/true);
-    n.phase = Phase::kDiscovering;
-    n.unhealthy_ticks = 0;
-    if (e.role == PeerState::kLeading) {
-      n.discovery->start_leading(durable_state(n));
-    } else {
-      n.discovery->start_following(e.vote.leader, durable_state(n));
-    }
-    drain_discovery(n);
-  }
-
-  void complete_epoch_writes(Node& n, bool all) {
-    while (!n.epoch_writes.empty() && (all || n.epoch_writes.front().durable_at_tick <= now_)) {
+  void complete_epoch_writes(Node& n) {
+    while (!n.epoch_writes.empty() && n.epoch_writes.front().durable_at_tick <= now_) {
       int64_t e = n.epoch_writes.front().epoch;
       n.epoch_writes.pop_front();
       if (!n.log->set_accepted_epoch(static_cast<uint32_t>(e)).ok()) std::abort();
       n.accepted_epoch_written = e;
-      if (n.alive && n.discovery && n.phase == Phase::kDiscovering) {
-        n.discovery->accepted_epoch_durable(e);
-        drain_discovery(n);
+      if (n.alive && n.peer) {
+        n.peer->accepted_epoch_durable(e);
+        drain(n);
       }
     }
   }
 
-  void drain_discovery(Node& n) {
-    if (!n.alive || !n.discovery || n.phase == Phase::kElecting) return;
-    DiscoveryReady r = n.discovery->take_ready();
+  // Carries out one Ready: role changes first (leaving a role closes its quorum connections
+  // before the new role's messages go out), then the write, the messages and the learners.
+  void drain(Node& n) {
+    if (!n.alive || !n.peer || !n.peer->has_ready()) return;
+    PeerReady r = n.peer->ready();
+    for (const PhaseChange& c : r.changes)
+      apply_change(n, c);
     if (r.persist_accepted_epoch) {
       n.epoch_writes.push_back(
           {*r.persist_accepted_epoch, now_ + rng_.between(0, epoch_write_ticks_max_)});
     }
-    for (PacketOut& out : r.packets) {
-      const QuorumPacket& p = out.packet;
-      if (p.type == PacketType::kLeaderInfo && accepted_epoch(n) < zxid_epoch(p.zxid)) {
-        fail("member " + std::to_string(n.id) + " sent LEADERINFO before its epoch was durable");
+    for (PeerOutgoing& out : r.messages) {
+      if (const Notification* x = std::get_if<Notification>(&out.message)) {
+        sent_[n.id].insert({x->vote.leader, x->vote.peer_epoch});
+        if (x->state == PeerState::kLeading) sent_leading_[n.id].insert(x->vote.peer_epoch);
+        send(n.id, out.to, encode_notification(*x), /*quorum_packet=*/false);
+      } else {
+        send_packet(n, out.to, std::get<QuorumPacket>(out.message));
       }
-      if (p.type == PacketType::kAckEpoch) {
-        ++(p.current_epoch == kNotAnAck ? coverage_.acks_minus_one : coverage_.acks_fresh);
-        if (accepted_epoch(n) < p.epoch) {
-          fail("member " + std::to_string(n.id) + " sent ACKEPOCH(" + std::to_string(p.epoch) +
-               ") before acceptedEpoch was durable");
-        }
-        if (p.epoch < accepted_epoch(n)) {
-          fail("member " + std::to_string(n.id) + " ACKEPOCHed " + std::to_string(p.epoch) +
-               " below its acceptedEpoch " + std::to_string(accepted_epoch(n)));
-        }
-      }
-      send(n.id, out.to, encode_quorum_packet(p), /*quorum_packet=*/true);
     }
     for (const LearnerAcked& a : r.learners_acked) {
       if (n.established_epoch) {
@@ -371,17 +356,46 @@ class Simulation {
         n.learners_acked.push_back(a.id);
       }
     }
-    if (r.outcome) {
-      const DiscoveryOutcome& o = *r.outcome;
-      switch (o.kind) {
-        case DiscoveryOutcome::Kind::kEstablished:
-          establish(n, o.epoch);
-          break;
-        case DiscoveryOutcome::Kind::kAcknowledged:
-          log("member " + std::to_string(n.id) + " acknowledged epoch " + std::to_string(o.epoch));
-          break;
-        case DiscoveryOutcome::Kind::kBackToElection:
-          switch (o.rule) {
+    n.peer->advance();
+  }
+
+  void send_packet(Node& n, ServerId to, const QuorumPacket& p) {
+    if (p.type == PacketType::kLeaderInfo && accepted_epoch(n) < zxid_epoch(p.zxid)) {
+      fail("member " + std::to_string(n.id) + " sent LEADERINFO before its epoch was durable");
+    }
+    if (p.type == PacketType::kAckEpoch) {
+      ++(p.current_epoch == kNotAnAck ? coverage_.acks_minus_one : coverage_.acks_fresh);
+      if (accepted_epoch(n) < p.epoch) {
+        fail("member " + std::to_string(n.id) + " sent ACKEPOCH(" + std::to_string(p.epoch) +
+             ") before acceptedEpoch was durable");
+      }
+      if (p.epoch < accepted_epoch(n)) {
+        fail("member " + std::to_string(n.id) + " ACKEPOCHed " + std::to_string(p.epoch) +
+             " below its acceptedEpoch " + std::to_string(accepted_epoch(n)));
+      }
+    }
+    send(n.id, to, encode_quorum_packet(p), /*quorum_packet=*/true);
+  }
+
+  void apply_change(Node& n, const PhaseChange& c) {
+    switch (c.phase) {
+      case PeerPhase::kDiscovery:
+        check_decision(n, *c.elected);
+        if (!n.epoch_writes.empty()) ++coverage_.discoveries_waited;
+        n.phase = Phase::kDiscovering;
+        n.unhealthy_ticks = 0;
+        return;
+      case PeerPhase::kSync:
+        if (c.outcome->kind == DiscoveryOutcome::Kind::kEstablished) {
+          establish(n, c.outcome->epoch);
+        } else {
+          log("member " + std::to_string(n.id) + " acknowledged epoch " +
+              std::to_string(c.outcome->epoch));
+        }
+        return;
+      case PeerPhase::kElection:
+        if (c.outcome) {
+          switch (c.outcome->rule) {
             case DiscoveryOutcome::Rule::kD4EpochBelowAccepted:
               ++coverage_.d4_epoch_below_accepted;
               break;
@@ -397,25 +411,10 @@ class Simulation {
             case DiscoveryOutcome::Rule::kNone:
               break;
           }
-          log("member " + std::to_string(n.id) + " leaves discovery: " + o.reason);
-          back_to_election(n);
-          break;
-      }
-    }
-  }
-
-  void drain(Node& n) {
-    if (!n.alive) return;
-    Ready r = n.core->take_ready();
-    for (Outgoing& m : r.messages) {
-      const Notification& x = m.notification;
-      sent_[n.id].insert({x.vote.leader, x.vote.peer_epoch});
-      if (x.state == PeerState::kLeading) sent_leading_[n.id].insert(x.vote.peer_epoch);
-      send(n.id, m.to, encode_notification(x), /*quorum_packet=*/false);
-    }
-    if (r.elected) {
-      check_decision(n, *r.elected);
-      start_discovery(n, *r.elected);
+          log("member " + std::to_string(n.id) + " leaves discovery: " + c.outcome->reason);
+        }
+        left_role(n);
+        return;
     }
   }
 
@@ -473,17 +472,14 @@ class Simulation {
         return;
       }
       Node& dest = node(to);
-      if (const Notification* n = std::get_if<Notification>(&*msg)) {
-        dest.core->step(from, *n);
-        drain(dest);
-      } else if (dest.phase != Phase::kElecting) {
-        const QuorumPacket& p = std::get<QuorumPacket>(*msg);
-        log(std::string(to_string(p.type)) + " " + std::to_string(from) + "->" +
-            std::to_string(to) + " epoch " + std::to_string(p.epoch) + " cur " +
-            std::to_string(p.current_epoch));
-        dest.discovery->step(from, p);
-        drain_discovery(dest);
+      if (const QuorumPacket* p = std::get_if<QuorumPacket>(&*msg);
+          p && dest.phase != Phase::kElecting) {
+        log(std::string(to_string(p->type)) + " " + std::to_string(from) + "->" +
+            std::to_string(to) + " epoch " + std::to_string(p->epoch) + " cur " +
+            std::to_string(p->current_epoch));
       }
+      dest.peer->step(from, *msg);
+      drain(dest);
     }
   }
 
@@ -508,32 +504,33 @@ class Simulation {
     for (Node& n : nodes_) {
       if (!n.alive || n.phase == Phase::kElecting) continue;
       bool healthy;
-      if (n.discovery->role() == Discovery::Role::kLeading) {
+      if (n.peer->role() == PeerState::kLeading) {
         if (!n.established_epoch) continue;  // discovery's initLimit governs until then
         std::vector<ServerId> quorum{n.id};
         for (Node& f : nodes_) {
-          if (f.id != n.id && f.alive && f.phase == Phase::kSynced &&
-              f.discovery->leader() == n.id && f.discovery->epoch() == *n.established_epoch &&
-              connected(n.id, f.id)) {
+          if (f.id != n.id && f.alive && f.phase == Phase::kSynced && f.peer->leader() == n.id &&
+              f.peer->epoch() == *n.established_epoch && connected(n.id, f.id)) {
             quorum.push_back(f.id);
           }
         }
         healthy = verifier_->contains_quorum(quorum);
       } else {
-        Node& l = node(n.discovery->leader());
+        Node& l = node(n.peer->leader());
         // A learner attached to a term its leader has left (the leader was elected again
         // since, with another vote) would have seen that leader close its connection.
-        if (l.alive && l.core->state() == PeerState::kLeading && l.core->decision() &&
-            n.core->decision() && l.core->decision()->vote != n.core->decision()->vote) {
+        const Election& le = l.alive ? l.peer->election() : n.peer->election();
+        if (l.alive && le.state() == PeerState::kLeading && le.decision() &&
+            n.peer->election().decision() &&
+            le.decision()->vote != n.peer->election().decision()->vote) {
           back_to_election(n);
           continue;
         }
-        if (!n.discovery->done()) continue;  // discovery's initLimit governs until it acked
+        if (!n.peer->discovery_done()) continue;  // discovery's initLimit governs until it acked
         // A leader that left its role closed every learner connection (ZooKeeper's
         // Leader.shutdown): its learners notice at once rather than after syncLimit.
         bool same_term = l.alive && l.phase != Phase::kElecting &&
-                         l.discovery->role() == Discovery::Role::kLeading &&
-                         l.discovery->epoch() == n.discovery->epoch();
+                         l.peer->role() == PeerState::kLeading &&
+                         l.peer->epoch() == n.peer->epoch();
         if (l.alive && !same_term) {
           back_to_election(n);
           continue;
@@ -568,13 +565,14 @@ class Simulation {
   void set_current_epoch(Node& n, int64_t epoch) {
     if (!n.log->set_current_epoch(static_cast<uint32_t>(epoch)).ok()) std::abort();
     n.current_epoch_written = epoch;
+    if (n.peer) n.peer->current_epoch_durable(epoch, n.last_zxid);  // the next vote reports it
   }
 
   // STAND-IN for sync: a learner that acknowledged this leader's epoch takes its history and
   // currentEpoch at once, if it still follows this leader in this epoch.
   void sync_stand_in(Node& f, Node& leader) {
-    if (!f.alive || f.phase != Phase::kDiscovering || !f.discovery->done() ||
-        f.discovery->leader() != leader.id || f.discovery->epoch() != *leader.established_epoch) {
+    if (!f.alive || f.phase != Phase::kDiscovering || !f.peer->discovery_done() ||
+        f.peer->leader() != leader.id || f.peer->epoch() != *leader.established_epoch) {
       return;
     }
     f.last_zxid = leader.last_zxid;
@@ -603,13 +601,9 @@ class Simulation {
     deliver_due_messages();
     for (Node& n : nodes_) {
       if (!n.alive) continue;
-      complete_epoch_writes(n, /*all=*/false);
-      n.core->tick();
+      complete_epoch_writes(n);
+      n.peer->tick();
       drain(n);
-      if (n.phase != Phase::kElecting) {
-        n.discovery->tick();
-        drain_discovery(n);
-      }
     }
     pings_stand_in();
     check_epochs();
@@ -665,7 +659,7 @@ class Simulation {
       if (!l.alive || !l.established_epoch) continue;
       for (Node& n : nodes_) {
         if (n.id == l.id) continue;
-        if (n.phase != Phase::kSynced || n.discovery->leader() != l.id ||
+        if (n.phase != Phase::kSynced || n.peer->leader() != l.id ||
             current_epoch(n) != *l.established_epoch) {
           return false;
         }
@@ -678,8 +672,7 @@ class Simulation {
   Config& config_;
   SplitMix64Rng rng_;
   std::optional<QuorumVerifier> verifier_;
-  ElectionOptions options_;
-  DiscoveryOptions discovery_options_;
+  PeerOptions options_;
   uint64_t epoch_write_ticks_max_ = 0;
   uint64_t delay_ticks_max_ = 1;
   uint64_t link_break_per_million_ = 0;
@@ -778,9 +771,11 @@ int main(int argc, char** argv) {
   std::printf(
       "discovery coverage: %llu epochs established; ACKEPOCH %llu fresh / %llu -1; back to "
       "election: D4 epoch below accepted %llu, D5 abdications %llu, D7 initLimit %llu, D8 "
-      "learner accepted higher %llu; epoch writes lost in crashes %llu\n",
+      "learner accepted higher %llu; epoch writes lost in crashes %llu; discoveries that waited "
+      "for an epoch write %llu\n",
       u(coverage.established), u(coverage.acks_fresh), u(coverage.acks_minus_one),
       u(coverage.d4_epoch_below_accepted), u(coverage.d5_abdications), u(coverage.d7_init_limit),
-      u(coverage.d8_learner_accepted_higher), u(coverage.epoch_writes_lost));
+      u(coverage.d8_learner_accepted_higher), u(coverage.epoch_writes_lost),
+      u(coverage.discoveries_waited));
   return 0;
 }
