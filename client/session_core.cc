@@ -557,16 +557,22 @@ void SessionCore::apply_watch_intent(const WatchIntent& w, int32_t err) {
 
 // ---- Failures ----
 
-void SessionCore::connection_lost(std::string_view why) {
-  if (phase_ == Phase::kDead || phase_ == Phase::kClosed) return;
-  log::debug("client: connection lost: ", why);
-  const bool was_connected = phase_ == Phase::kConnected;
+// Closes the socket and forgets what was queued for it; the generation bump makes handlers
+// still in flight for the old socket ignore their completions.
+void SessionCore::drop_connection() {
   ++generation_;
   boost::system::error_code ignored;
   socket_.close(ignored);
   resolver_.cancel();
   writing_ = false;
   out_pending_.clear();
+}
+
+void SessionCore::connection_lost(std::string_view why) {
+  if (phase_ == Phase::kDead || phase_ == Phase::kClosed) return;
+  log::debug("client: connection lost: ", why);
+  const bool was_connected = phase_ == Phase::kConnected;
+  drop_connection();
   // Requests on the wire may or may not have been applied: ZooKeeper's answer is
   // ConnectionLoss, and the caller decides. Requests not yet written wait for the next
   // connection (or their deadline).
@@ -602,12 +608,7 @@ void SessionCore::connection_lost(std::string_view why) {
 void SessionCore::enter_terminal(Phase phase, SessionState state, ErrorCode code, std::string why) {
   log::info("client: session ", session_id_.load(), " ", session_state_name(state), ": ", why);
   phase_ = phase;
-  ++generation_;
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-  resolver_.cancel();
-  writing_ = false;
-  out_pending_.clear();
+  drop_connection();
   set_state(state);
   fail_all(Error(code, why));
   watches_.clear();

@@ -123,6 +123,7 @@ class SessionCore {
   void flush_unsent();
   void send_raw(Bytes frame);
   void start_write();
+  void drop_connection();
   void connection_lost(std::string_view why);
   void enter_terminal(Phase phase, SessionState state, ErrorCode code, std::string why);
   void begin_close();

@@ -44,13 +44,19 @@ uint64_t dir_size(const std::string& dir) {
   return total;
 }
 
-void server_summary(ZkServer& s, std::ostringstream& out) {
-  const ServerStats& st = s.stats();
-  uint64_t received = st.packets_received, sent = st.packets_sent;
+// Packets of closed connections (kept in the server's stats) plus those of open ones.
+std::pair<uint64_t, uint64_t> packet_totals(ZkServer& s) {
+  uint64_t received = s.stats().packets_received, sent = s.stats().packets_sent;
   for (const auto& [id, c] : s.connections()) {
     received += c->packets_received;
     sent += c->packets_sent;
   }
+  return {received, sent};
+}
+
+void server_summary(ZkServer& s, std::ostringstream& out) {
+  const ServerStats& st = s.stats();
+  auto [received, sent] = packet_totals(s);
   out << "Latency min/avg/max: " << st.latency.min_or_zero() << "/" << fixed1(st.latency.avg())
       << "/" << st.latency.max_ms << "\n"
       << "Received: " << received << "\n"
@@ -91,11 +97,7 @@ std::string java_date(int64_t wall_ms) {
 std::string mntr(ZkServer& s) {
   std::ostringstream out;
   const ServerStats& st = s.stats();
-  uint64_t received = st.packets_received, sent = st.packets_sent;
-  for (const auto& [id, c] : s.connections()) {
-    received += c->packets_received;
-    sent += c->packets_sent;
-  }
+  auto [received, sent] = packet_totals(s);
   storage::FsyncStats fs = s.fsync_stats();
   auto kv = [&](std::string_view k, const auto& v) { out << "zk_" << k << "\t" << v << "\n"; };
   kv("version", server_version());

@@ -80,6 +80,17 @@ Bytes frame(std::string_view body);
 size_t begin_frame(JuteWriter& w);
 void end_frame(JuteWriter& w, size_t frame_start);
 
+// A frame holding a header record followed by a body record (requests and replies alike).
+template <class Header, class Body>
+Bytes encode_framed(const Header& h, const Body& body) {
+  JuteWriter w;
+  const size_t start = begin_frame(w);
+  encode(w, h);
+  encode(w, body);
+  end_frame(w, start);
+  return w.take();
+}
+
 // ---- Connect handshake ----
 
 // The first packet body of a connection. Accepts the record followed by nothing (an old
@@ -143,12 +154,7 @@ Bytes encode_request(const RequestHeader& h);  // header only (ping, closeSessio
 Bytes encode_request(const RequestHeader& h, const RequestBody& body);
 template <class T>
 Bytes encode_request(const RequestHeader& h, const T& body) {
-  JuteWriter w;
-  const size_t start = begin_frame(w);
-  encode(w, h);
-  encode(w, body);
-  end_frame(w, start);
-  return w.take();
+  return encode_framed(h, body);
 }
 
 // ---- Replies ----
@@ -158,12 +164,7 @@ Bytes encode_request(const RequestHeader& h, const T& body) {
 Bytes encode_reply(const ReplyHeader& h);
 template <class T>
 Bytes encode_reply(const ReplyHeader& h, const T& body) {
-  JuteWriter w;
-  const size_t start = begin_frame(w);
-  encode(w, h);
-  encode(w, body);
-  end_frame(w, start);
-  return w.take();
+  return encode_framed(h, body);
 }
 
 // A watch notification frame: ReplyHeader{xid -1, zxid, err 0} + WatcherEvent. The zxid is
