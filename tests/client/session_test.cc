@@ -59,7 +59,7 @@ TEST_F(SessionTest, WatchesSurviveRestart) {
   ASSERT_TRUE(sync_->create(path("/p")).ok());
   ASSERT_TRUE(sync_->create(path("/r")).ok());
   ClientOptions o;
-  o.session_timeout_ms = 20'000;
+  o.session_timeout_ms = 30'000;  // outlasts a JVM restart on a loaded 2-core machine
   Recorder& states = recorder();
   o.on_session_event = states.state_listener();
   auto c = connect("", o);
