@@ -30,6 +30,7 @@ void Discovery::reset() {
   resend_ticks_ = 0;
   write_in_flight_.reset();
   learner_accepted_epoch_.clear();
+  observers_.clear();
   acked_.clear();
   established_ = false;
   ready_ = DiscoveryReady{};
@@ -63,6 +64,11 @@ void Discovery::step_leader(ServerId from, const QuorumPacket& p) {
     case PacketType::kObserverInfo:
       // D1/D2: a learner's acceptedEpoch; the newest report wins (a resend or a reconnect).
       learner_accepted_epoch_[from] = zxid_epoch(p.zxid);
+      if (p.type == PacketType::kObserverInfo) {
+        observers_.insert(from);
+      } else {
+        observers_.erase(from);
+      }
       if (epoch_ != 0 && zxid_epoch(p.zxid) > epoch_) {
         // D8: this learner already accepted an epoch above ours (from a leader that failed
         // to establish itself) and would reject our LEADERINFO forever; ZooKeeper leaves it
@@ -92,15 +98,16 @@ void Discovery::step_leader(ServerId from, const QuorumPacket& p) {
         }
         acked_.insert(from);
       }
-      ready_.learners_acked.push_back(LearnerAcked{from, p.zxid, p.current_epoch});
+      ready_.learners_acked.push_back(
+          LearnerAcked{from, p.zxid, p.current_epoch, p.base_zxid, observers_.contains(from)});
       if (!established_ && verifier_.contains_quorum({acked_.begin(), acked_.end()})) {
         established_ = true;  // D6
         finish(DiscoveryOutcome::Kind::kEstablished, DiscoveryOutcome::Rule::kNone, "");
       }
       return;
     }
-    case PacketType::kLeaderInfo:
-      return;
+    default:
+      return;  // LEADERINFO, or a sync/broadcast packet (zab::Leading's)
   }
 }
 
@@ -174,24 +181,30 @@ void Discovery::send_leader_info(ServerId to) {
   check(!write_in_flight_ && durable_.accepted_epoch >= epoch_,
         "LEADERINFO before the leader's acceptedEpoch is durable");
   ready_.packets.push_back(
-      PacketOut{to, QuorumPacket{PacketType::kLeaderInfo,
-                                 make_zxid(static_cast<uint32_t>(epoch_), 0), 0, 0, my_id_}});
+      PacketOut{to, QuorumPacket{.type = PacketType::kLeaderInfo,
+                                 .zxid = make_zxid(static_cast<uint32_t>(epoch_), 0),
+                                 .sender = my_id_}});
 }
 
 void Discovery::send_ack_epoch(int64_t current_epoch) {
   check(!write_in_flight_ && durable_.accepted_epoch >= epoch_,
         "ACKEPOCH before the learner's acceptedEpoch is durable");
-  ready_.packets.push_back(PacketOut{
-      leader_,
-      QuorumPacket{PacketType::kAckEpoch, durable_.last_zxid, current_epoch, epoch_, my_id_}});
+  QuorumPacket ack{.type = PacketType::kAckEpoch,
+                   .zxid = durable_.last_zxid,
+                   .current_epoch = current_epoch,
+                   .epoch = epoch_,
+                   .sender = my_id_};
+  ack.base_zxid = durable_.base_zxid;
+  ready_.packets.push_back(PacketOut{leader_, std::move(ack)});
 }
 
 void Discovery::send_learner_info() {
   const PacketType type =
       verifier_.is_voter(my_id_) ? PacketType::kFollowerInfo : PacketType::kObserverInfo;
   ready_.packets.push_back(PacketOut{
-      leader_, QuorumPacket{type, make_zxid(static_cast<uint32_t>(durable_.accepted_epoch), 0), 0,
-                            0, my_id_}});
+      leader_, QuorumPacket{.type = type,
+                            .zxid = make_zxid(static_cast<uint32_t>(durable_.accepted_epoch), 0),
+                            .sender = my_id_}});
 }
 
 void Discovery::finish(DiscoveryOutcome::Kind kind, DiscoveryOutcome::Rule rule,

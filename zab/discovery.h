@@ -75,6 +75,9 @@ struct DurableState {
   int64_t accepted_epoch = 0;
   int64_t current_epoch = 0;
   Zxid last_zxid = 0;
+  // The lowest zxid the member's storage can truncate back to (its newest snapshot's zxid, 0
+  // with none); ACKEPOCH reports it so that the leader never asks for an impossible TRUNC.
+  Zxid base_zxid = 0;
 };
 
 struct PacketOut {
@@ -87,6 +90,8 @@ struct LearnerAcked {
   ServerId id = 0;
   Zxid last_zxid = 0;
   int64_t current_epoch = 0;  // kNotAnAck when it had accepted the epoch before
+  Zxid base_zxid = 0;         // DurableState::base_zxid of the learner
+  bool observer = false;      // it sent OBSERVERINFO
 };
 
 struct DiscoveryOutcome {
@@ -165,6 +170,7 @@ class Discovery {
 
   // Leader. Both maps are bounded by the member count: one entry per member.
   std::map<ServerId, int64_t> learner_accepted_epoch_;  // connectingFollowers
+  std::set<ServerId> observers_;                        // learners that sent OBSERVERINFO
   std::set<ServerId> acked_;                            // electingFollowers, self included
   bool established_ = false;
 

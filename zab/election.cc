@@ -230,4 +230,8 @@ Ready Election::take_ready() {
   return out;
 }
 
+void Election::settle(int64_t epoch) {
+  if (decision_) decision_->vote.peer_epoch = epoch;
+}
+
 }  // namespace conclave::zab

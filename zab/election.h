@@ -75,6 +75,13 @@ class Election {
   // A notification from `from`. Ignored until start(), and when `from` is not a member or does
   // not match n.sender.
   void step(ServerId from, const Notification& n);
+  // Discovery settled `epoch` with the leader we decided on: from now on we report it as our
+  // vote's peer epoch. Members that joined through stale notifications (the out-of-election
+  // path can accept a LEADING report sent just before that leader re-elected itself) would
+  // otherwise report an older peer epoch than their leader forever, and a member looking
+  // later would never see a quorum agree on one vote (it compares leader and peer epoch, as
+  // ZooKeeper's Vote.equals does out of election).
+  void settle(int64_t epoch);
   void tick();
 
   bool has_ready() const { return !ready_.messages.empty() || ready_.elected.has_value(); }

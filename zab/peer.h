@@ -1,45 +1,61 @@
 // zab::Peer: ONE sans-IO core per member, in the shape of etcd-raft's RawNode (STYLE.md). It
-// owns the member's Election and Discovery and moves between them by role; the caller feeds it
-// inputs and carries out the batches of work it hands back.
+// owns the member's Election, Discovery and then Leading or Learning (sync and broadcast), and
+// moves between them by role; the caller feeds it inputs and carries out the batches of work it
+// hands back.
 //
-// Inputs: start(), step(from, message) (a PeerMessage, decoded or as bytes), tick(), the
-// storage completions accepted_epoch_durable(E) and current_epoch_durable(E, zxid), and
-// return_to_election() (for what the core does not watch yet: pings and sync are still the
-// caller's). Outputs: ready() hands back one PeerReady -- messages to send per peer, at most one
-// acceptedEpoch write, the learners that finished discovery with us, and the role/phase changes
-// in the order they happened; advance() says the batch was carried out. No sockets, clocks,
-// threads or files; time is ticks, randomness comes from the injected Rng.
+// Inputs: start(), step(from, message) (a PeerMessage, decoded or as bytes), tick(), client
+// work (propose() on the leader; forward() and request_sync() on learners; set_ping_data()),
+// the storage completions accepted_epoch_durable(E), log_durable(zxid) and
+// current_epoch_durable(E), the leader's snapshot_taken(), and return_to_election() (the caller
+// saw the quorum connection to its leader drop: no need to wait for syncLimit). Outputs:
+// ready() hands back one PeerReady -- messages to send per peer, at most one acceptedEpoch
+// write, storage operations in order, committed entries in zxid order, snapshot requests,
+// forwarded requests and ping payloads (leader), answered syncs (learner), and the role/phase
+// changes in the order they happened; advance() says the batch was carried out. No sockets,
+// clocks, threads or files; time is ticks, randomness comes from the injected Rng.
 //
 // Phases: kElection (Election runs) -> kDiscovery (Discovery runs as leader or learner) ->
-// kSync (leader established / learner acknowledged; sync, not in the core yet, comes next).
-// Any failure of discovery, and return_to_election(), goes back to kElection with a new round.
+// kSync (leader established / learner acknowledged; Leading / Learning sync) -> kBroadcast
+// (serving). Any failure goes back to kElection with a new round.
 //
-// PERSISTENCE CONTRACT (Discovery's, restated for the member as a whole):
-// - The Peer is built with DURABLE state only: acceptedEpoch and currentEpoch as on disk and
-//   the zxid of the last fsynced log entry. Votes, FOLLOWERINFO and ACKEPOCH report these;
-//   reporting something a crash can still take back would let others count a promise that
-//   evaporates. current_epoch_durable() must likewise be called only once the write is synced.
+// PERSISTENCE CONTRACT (Discovery's, Leading's and Learning's, restated for the member):
+// - The Peer is built with DURABLE state only: acceptedEpoch and currentEpoch as on disk, the
+//   zxid of the last fsynced log entry, and the tail of the log as a History ending there (the
+//   caller has applied the whole log to its state machine). Votes, FOLLOWERINFO and ACKEPOCH
+//   report durable state only; reporting something a crash can still take back would let
+//   others count a promise that evaporates.
 // - When PeerReady::persist_accepted_epoch is set, the caller writes acceptedEpoch (synced),
-//   then calls accepted_epoch_durable(E). Writes complete in the order they were requested.
-// - The messages in a PeerReady never depend on a write still in flight (LEADERINFO(E) and
-//   ACKEPOCH(E) wait inside the core until acceptedEpoch = E is durable), so the caller may send
-//   them at once, before or while it persists the same batch.
-// - The Peer never starts a discovery while an acceptedEpoch write it asked for is in flight:
-//   when election decides meanwhile, discovery starts on the completion, from the state that
-//   write left. Otherwise a crash could leave a different acceptedEpoch than the one reported.
+//   then calls accepted_epoch_durable(E). PeerReady::storage is carried out in order (see
+//   StorageOp); appends complete with log_durable(zxid) (in order, possibly batched),
+//   currentEpoch writes with current_epoch_durable(E). Completions are reported only once
+//   synced.
+// - The messages in a PeerReady never depend on a write still in flight (LEADERINFO, ACKEPOCH,
+//   the ACK of NEWLEADER and of proposals wait inside the core for their writes), so the
+//   caller may send them at once, before or while it persists the same batch; the leader's
+//   PROPOSALs go out while its own fsync runs.
+// - The Peer never starts a discovery while an acceptedEpoch write it asked for is in flight.
 // - Leaving a role closes its quorum connections (as ZooKeeper does): quorum packets of the old
 //   role still unsent in the batch are dropped, so the caller should also drop the ones it has
-//   in flight on the quorum port.
+//   in flight on the quorum port. Storage operations and committed entries are never dropped.
+// - Within one PeerReady, every committed entry precedes (in time) every truncation or snapshot
+//   install: apply the committed entries first, then carry out the storage operations.
+// - snapshot_taken(learner, zxid, data) answers a snapshot request with the state machine
+//   after every committed entry handed out so far was applied (zxid = applied()).
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
+#include "zab/broadcast.h"
 #include "zab/discovery.h"
 #include "zab/election.h"
+#include "zab/leading.h"
+#include "zab/learning.h"
 #include "zab/quorum_packet.h"
 #include "zab/rng.h"
 
@@ -48,12 +64,14 @@ namespace conclave::zab {
 struct PeerOptions {
   ElectionOptions election;
   DiscoveryOptions discovery;
+  BroadcastOptions broadcast;
 };
 
 enum class PeerPhase : uint8_t {
   kElection,
   kDiscovery,  // includes waiting for an earlier acceptedEpoch write before starting
-  kSync,       // discovery finished (established / acknowledged); sync is the caller's for now
+  kSync,       // discovery finished (established / acknowledged); syncing
+  kBroadcast,  // serving: the leader had NEWLEADER acknowledged by a quorum / UPTODATE arrived
 };
 const char* to_string(PeerPhase p);
 
@@ -63,28 +81,40 @@ struct PeerOutgoing {
 };
 
 // One role/phase change. `elected` is set when election decided (entering kDiscovery);
-// `outcome` when discovery ended (entering kSync, or kElection after a failure).
+// `outcome` when discovery ended (entering kSync, or kElection after a failure); `reason` when
+// sync or broadcast ended (entering kElection).
 struct PhaseChange {
   PeerPhase phase = PeerPhase::kElection;
   PeerState role = PeerState::kLooking;
   std::optional<Elected> elected;
   std::optional<DiscoveryOutcome> outcome;
+  std::string reason;
 };
 
 struct PeerReady {
   std::vector<PeerOutgoing> messages;
   std::optional<int64_t> persist_accepted_epoch;
+  std::vector<StorageOp> storage;
+  std::vector<Entry> committed;
+  std::vector<ServerId> snapshot_requests;
+  std::vector<std::pair<ServerId, std::string>> requests;
+  std::vector<std::pair<ServerId, std::string>> pings;
+  uint64_t syncs_done = 0;
   std::vector<LearnerAcked> learners_acked;
   std::vector<PhaseChange> changes;
   bool empty() const {
-    return messages.empty() && !persist_accepted_epoch && learners_acked.empty() && changes.empty();
+    return messages.empty() && !persist_accepted_epoch && storage.empty() && committed.empty() &&
+           snapshot_requests.empty() && requests.empty() && pings.empty() && syncs_done == 0 &&
+           learners_acked.empty() && changes.empty();
   }
 };
 
 class Peer {
  public:
+  // `history` is the tail of the durable log (it must end at durable.last_zxid); by default
+  // an empty window at durable.last_zxid (every learner then gets a SNAP).
   Peer(ServerId my_id, QuorumVerifier verifier, PeerOptions options, Rng& rng,
-       const DurableState& durable);
+       const DurableState& durable, std::optional<History> history = std::nullopt);
 
   // Begins the first election round.
   void start();
@@ -97,11 +127,25 @@ class Peer {
 
   // Storage completion: acceptedEpoch = epoch is durable.
   void accepted_epoch_durable(int64_t epoch);
-  // Storage completion from sync (the caller's until sync moves in): currentEpoch = epoch and
-  // the log up to last_zxid are durable; the next vote and FOLLOWERINFO report them.
-  void current_epoch_durable(int64_t epoch, Zxid last_zxid);
-  // The caller lost its leader or its quorum (pings and sync are not in the core yet).
+  // Storage completions: the log is durable through zxid; currentEpoch = epoch is durable.
+  void log_durable(Zxid zxid);
+  void current_epoch_durable(int64_t epoch);
+  // The caller saw the quorum connection to its leader drop.
   void return_to_election();
+
+  // Leader, serving: a new entry; returns its zxid.
+  Result<Zxid> propose(std::string data);
+  // Learner, serving: a client write for the leader (REQUEST); a sync() (answered in
+  // PeerReady::syncs_done, in order).
+  Status forward(std::string request);
+  Status request_sync();
+  // Learner: the payload of its next PING answer (session touches); replaces the previous one.
+  void set_ping_data(std::string data);
+  // Leader: the answer to a snapshot request (see the contract above).
+  void snapshot_taken(ServerId learner, Zxid zxid, std::string data);
+  // The caller took a snapshot at `zxid` and purged the log below it: storage can no longer
+  // truncate below it (reported in the next ACKEPOCH).
+  void snapshot_persisted(Zxid zxid);
 
   bool has_ready() const { return !ready_.empty(); }
   // The batch of work since the last ready(). Call advance() once it is carried out; ready()
@@ -122,6 +166,12 @@ class Peer {
   bool discovery_done() const { return discovery_ && discovery_->done(); }
   const Election& election() const { return election_; }
   const DurableState& durable() const { return durable_; }
+  bool serving() const { return phase_ == PeerPhase::kBroadcast; }
+  // The last entry received (proposed, on the leader), the last handed out as committed.
+  Zxid last_zxid() const { return replica_.history.last(); }
+  Zxid applied() const { return replica_.applied; }
+  const Leading* leading() const { return leading_ ? &*leading_ : nullptr; }
+  const Learning* learning() const { return learning_ ? &*learning_ : nullptr; }
 
  private:
   using StepFn = void (Peer::*)(ServerId, const QuorumPacket&);
@@ -133,12 +183,15 @@ class Peer {
   void step_learning(ServerId from, const QuorumPacket& p);
   void tick_looking();
   void tick_discovery();
+  void tick_leading();
+  void tick_learning();
 
-  void become_looking(std::optional<DiscoveryOutcome> outcome);
+  void become_looking(std::optional<DiscoveryOutcome> outcome, std::string reason = {});
   void become_discovering(const Elected& e);
   void start_discovery();
   void drain_election();
   void drain_discovery();
+  void drain_broadcast();
   void drop_unsent_quorum_packets();
 
   const ServerId my_id_;
@@ -147,7 +200,12 @@ class Peer {
 
   Election election_;
   std::optional<Discovery> discovery_;  // engaged from election's decision until back to it
+  std::optional<Leading> leading_;      // engaged from establishment until back to election
+  std::optional<Learning> learning_;    // engaged from ACKEPOCH until back to election
+  // Learners that acknowledged our epoch before it was established: synced once it is.
+  std::vector<LearnerAcked> early_learners_;
   DurableState durable_;
+  Replica replica_;
   // acceptedEpoch writes asked for and not yet reported durable (at most one; see contract).
   uint32_t writes_in_flight_ = 0;
   // Election decided while a write was in flight: discovery starts once it completes.

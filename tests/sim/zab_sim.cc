@@ -1,26 +1,29 @@
-// zab_sim: a deterministic simulator for zab::Peer (Election, then Discovery). N members (3..7,
-// some observers) over a simulated network with per-message delay, reordering across links
-// (FIFO within one directed link), drops that break a link for a while, partitions (one-way
-// too), and crashes and restarts -- all drawn from ONE seed. Each member keeps its epochs in a
-// storage::MemoryTxnLog; an acceptedEpoch write takes a random number of ticks to become
-// durable and a crash loses it if it has not. When election decides over a write still in
-// flight, the Peer itself holds discovery until the write completes (its persistence contract).
+// zab_sim: a deterministic simulator for zab::Peer -- election, discovery, sync and broadcast.
+// N members (3..7, some observers) over a simulated network with per-message delay, reordering
+// across links (FIFO within one directed link), drops that break a link for a while,
+// partitions (one-way too), and crashes and restarts -- all drawn from ONE seed. Each member
+// has a simulated disk: writes (epochs, log appends) become durable after a random number of
+// ticks, in order within each of the two (epoch writes may overtake log appends), and a crash
+// loses those that have not; truncations and snapshot installs are synchronous. Its state machine
+// is a hash chain over the entries applied (a digest), so that two members' states compare in O(1).
+// Clients write through the leader (propose) and through learners (REQUEST forwarded to the
+// leader), and learners ask for sync.
 //
-// Each member is one real zab::Peer core, exchanging real messages. What comes after
-// discovery is still a STAND-IN (sync_stand_in, pings_stand_in): a learner that acknowledged an
-// established leader's epoch takes the leader's currentEpoch and last zxid at once, and
-// members that lose their leader or quorum for kSyncLimitTicks go back to election.
-//
-// Checked after every step: a decision is backed by a quorum of voters that really sent that
-// vote; a follower joined only a leader that itself said LEADING; two members LEADING in one
-// (election epoch, peer epoch) are counted (fatal with --strict-rounds: FLE alone allows it
-// when a vote change is slower than the finalize wait); at most one leader establishes itself
-// per epoch (a quorum ACKEPOCHed it); acceptedEpoch never decreases on any member and is never
-// below currentEpoch; no LEADERINFO or ACKEPOCH leaves before its acceptedEpoch is durable, and
-// no member ACKEPOCHs an epoch other than its (durable) acceptedEpoch; after a crash the epochs
-// read back are the last ones whose writes completed; observers never lead. After the faults
-// heal, a leader must be established and every live member must follow it within
-// kHealBoundTicks.
+// Checked after every step (DESIGN.md's invariants and the persistence contracts):
+// - election: a decision is backed by a quorum of voters that really sent that vote; a
+//   follower joined only a leader that itself said LEADING; observers never lead;
+// - discovery: at most one leader establishes itself per epoch; acceptedEpoch never decreases
+//   and is never below currentEpoch; no LEADERINFO/ACKEPOCH before its epoch is durable; after
+//   a crash the epochs read back are the last ones whose writes completed;
+// - sync: no ACK of NEWLEADER before the synced entries and currentEpoch are durable, no ACK
+//   of a proposal before it is durable (ZOOKEEPER-3911/4643/4646/4685);
+// - broadcast: every member applies entries in zxid order without skipping one any member
+//   applied (3); no two members apply different entries, or reach different states, at one
+//   zxid (2, 6); a leader starts serving only with every entry ever acknowledged to a client
+//   (committed by a leader) in its state (4); a SYNC is answered only once the learner has
+//   every entry proposed before it asked.
+// After the faults heal, a leader must serve, every live member must follow it, and every
+// entry proposed must be applied everywhere, within kHealBoundTicks.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -36,24 +39,23 @@
 #include <tuple>
 #include <vector>
 
-#include "storage/memory_txn_log.h"
 #include "zab/peer.h"
 #include "zab/quorum_packet.h"
 
 namespace conclave::zab::sim {
 namespace {
 
-// After the faults heal, a leader must rule everyone within this many ticks.
-constexpr uint64_t kHealBoundTicks = 1500;
-// A member that cannot see its leader (or a leader its quorum) this long goes back to election
-// (syncLimit).
-constexpr uint64_t kSyncLimitTicks = 10;
+// After the faults heal, a leader must serve everyone and apply everything within this.
+constexpr uint64_t kHealBoundTicks = 2000;
 constexpr uint64_t kFaultTicksDefault = 400;
 constexpr uint64_t kLinkBrokenTicksMax = 60;
-// initLimit for discovery: three message delays (kDelayTicksMax each) and two epoch writes.
-constexpr uint64_t kInitLimitTicks = 40;
+constexpr uint64_t kDelayTicksMax = 8;
+// syncLimit must cover a PING's round trip at the worst delay.
+constexpr uint64_t kSyncLimitTicks = 2 * kDelayTicksMax + 6;
+// initLimit: discovery (three message delays, two epoch writes) or sync (a round trip, writes).
+constexpr uint64_t kInitLimitTicks = 60;
 constexpr uint64_t kFollowerInfoResendTicks = 4;
-constexpr uint64_t kEpochWriteTicksMax = 4;
+constexpr uint64_t kWriteTicksMax = 4;
 
 struct Config {
   uint64_t seed = 1;
@@ -70,7 +72,30 @@ std::string replay_command(const Config& c) {
          std::to_string(c.fault_ticks) + " --verbose";
 }
 
-// Coverage probes: how often each discovery branch ran, so a campaign shows it exercised them.
+std::string hex(Zxid z) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%x:%x", zxid_epoch(z), zxid_counter(z));
+  return buf;
+}
+
+uint64_t chain(uint64_t digest, const Entry& e) {
+  // FNV-1a over the previous digest, the zxid and the data.
+  uint64_t h = 1469598103934665603ull ^ digest;
+  auto mix = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= (v >> (8 * i)) & 0xff;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(static_cast<uint64_t>(e.zxid));
+  for (char c : e.data) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// Coverage probes: how often each branch ran, so a campaign shows it exercised them.
 struct Coverage {
   uint64_t established = 0;
   uint64_t acks_fresh = 0;               // D4 newer epoch: persisted, then ACKEPOCH
@@ -79,9 +104,16 @@ struct Coverage {
   uint64_t d5_abdications = 0;           // D5
   uint64_t d7_init_limit = 0;            // D7
   uint64_t d8_learner_accepted_higher = 0;
-  uint64_t epoch_writes_lost = 0;   // in flight at a crash
+  uint64_t writes_lost = 0;         // in flight at a crash
   uint64_t discoveries_waited = 0;  // election decided over an epoch write in flight (Peer waits)
+  uint64_t diffs = 0, truncs = 0, snaps = 0;
+  uint64_t serving_leaders = 0;
+  uint64_t committed = 0;  // entries committed by leaders
+  uint64_t syncs = 0;      // learner SYNCs answered
+  uint64_t role_ends = 0;  // sync/broadcast ended (syncLimit, initLimit, gap, ...)
+  uint64_t targeted_crashes = 0;
   void add(const Coverage& o) {
+    targeted_crashes += o.targeted_crashes;
     established += o.established;
     acks_fresh += o.acks_fresh;
     acks_minus_one += o.acks_minus_one;
@@ -89,8 +121,15 @@ struct Coverage {
     d5_abdications += o.d5_abdications;
     d7_init_limit += o.d7_init_limit;
     d8_learner_accepted_higher += o.d8_learner_accepted_higher;
-    epoch_writes_lost += o.epoch_writes_lost;
+    writes_lost += o.writes_lost;
     discoveries_waited += o.discoveries_waited;
+    diffs += o.diffs;
+    truncs += o.truncs;
+    snaps += o.snaps;
+    serving_leaders += o.serving_leaders;
+    committed += o.committed;
+    syncs += o.syncs;
+    role_ends += o.role_ends;
   }
 };
 
@@ -100,15 +139,25 @@ struct InFlight {
   bool quorum_packet = false;  // on the quorum port: lost when either end closes
 };
 
-struct EpochWrite {
-  int64_t epoch;
-  uint64_t durable_at_tick;
+// A write on the simulated disk, durable at `durable_at_tick` (FIFO), lost by a crash before.
+struct PendingWrite {
+  enum class Kind : uint8_t { kAcceptedEpoch, kCurrentEpoch, kAppend } kind;
+  uint64_t durable_at_tick = 0;
+  int64_t epoch = 0;
+  std::vector<Entry> entries{};
 };
 
-enum class Phase : uint8_t {
-  kElecting,
-  kDiscovering,  // discovery running (a learner that acknowledged waits here for sync)
-  kSynced,       // stand-in for sync and broadcast
+struct Disk {
+  int64_t accepted_epoch = 0;
+  int64_t current_epoch = 0;
+  Zxid snapshot_zxid = 0;
+  uint64_t snapshot_digest = 0;
+  std::vector<Entry> log;  // durable entries after the snapshot
+  // Two independent queues, each FIFO: the epochs and the log are separate writes (files in
+  // ZooKeeper), so an epoch write may become durable before an earlier log append.
+  std::deque<PendingWrite> epoch_writes;
+  std::deque<PendingWrite> log_writes;
+  Zxid last() const { return log.empty() ? snapshot_zxid : log.back().zxid; }
 };
 
 struct Link {
@@ -123,22 +172,17 @@ struct Link {
 struct Node {
   ServerId id = 0;
   std::unique_ptr<Peer> peer;
-  Phase phase = Phase::kElecting;
   bool alive = true;
-  // The disk: epochs in the log; the last zxid is a stand-in until sync writes entries.
-  std::unique_ptr<storage::MemoryTxnLog> log;
-  Zxid last_zxid = 0;
-  std::deque<EpochWrite> epoch_writes;  // in flight, FIFO
-  // What the checker knows independently of the log: the last completed writes, and the
-  // highest acceptedEpoch ever seen.
-  int64_t accepted_epoch_written = 0;
-  int64_t current_epoch_written = 0;
+  Disk disk;
+  // The state machine.
+  Zxid applied = 0;
+  uint64_t digest = 0;
   int64_t accepted_epoch_watermark = 0;
-  // Leader: learners that acknowledged before the leader was established (synced then).
-  std::vector<ServerId> learners_acked;
-  // Ping stand-in.
-  uint64_t unhealthy_ticks = 0;
-  std::optional<int64_t> established_epoch;
+  // SYNCs asked and not answered: the last zxid the leader had proposed when each was asked.
+  std::deque<Zxid> syncs_asked;
+  // Crash at the end of this step (the worst moments: a leader that just committed while its
+  // own fsync is still in flight, a learner that just acknowledged).
+  bool crash_soon = false;
 };
 
 class Simulation {
@@ -152,11 +196,15 @@ class Simulation {
     if (config_.members == 0) config_.members = members;
     int observer_count = static_cast<int>(shape.between(0, 2));
     if (config_.observers < 0) config_.observers = std::min(observer_count, config_.members - 3);
-    delay_ticks_max_ = shape.between(1, 8);
+    delay_ticks_max_ = shape.between(1, kDelayTicksMax);
     link_break_per_million_ = shape.between(0, 20'000);
     partition_per_million_ = shape.between(0, 8'000);
     crash_per_million_ = shape.between(0, 6'000);
     one_way_partitions_ = shape.chance(500'000);
+    write_ticks_max_ = shape.between(0, kWriteTicksMax);
+    propose_per_million_ = shape.between(50'000, 500'000);
+    history_entries_max_ = static_cast<size_t>(shape.between(3, 200));
+    local_snapshot_per_million_ = shape.between(0, 30'000);
 
     std::vector<ServerId> voters, observers;
     for (int i = 1; i <= config_.members; ++i) {
@@ -169,21 +217,25 @@ class Simulation {
                                         .resend_jitter_ticks_max = 2};
     options_.discovery = DiscoveryOptions{.init_limit_ticks = kInitLimitTicks,
                                           .followerinfo_resend_ticks = kFollowerInfoResendTicks};
-    epoch_write_ticks_max_ = shape.between(0, kEpochWriteTicksMax);
+    options_.broadcast = BroadcastOptions{.init_limit_ticks = kInitLimitTicks,
+                                          .sync_limit_ticks = kSyncLimitTicks,
+                                          .last_counter = kZxidCounterMax - 1,
+                                          .history_entries_max = history_entries_max_};
+    // Every member starts with a prefix of one epoch-1 leader's history: the entries past the
+    // shortest prefix are uncommitted tails, which the new leader's sync keeps or truncates.
+    std::vector<Entry> epoch1;
+    uint64_t epoch1_len = rng_.between(0, 8);
+    for (uint32_t c = 1; c <= epoch1_len; ++c)
+      epoch1.push_back(Entry{make_zxid(1, c), "init-" + std::to_string(c)});
     for (int i = 1; i <= config_.members; ++i) {
       Node n;
       n.id = i;
-      int64_t current_epoch = static_cast<int64_t>(rng_.between(1, 3));
-      int64_t accepted_epoch = current_epoch + static_cast<int64_t>(rng_.between(0, 1));
-      n.last_zxid = make_zxid(static_cast<uint32_t>(current_epoch),
-                              static_cast<uint32_t>(rng_.between(0, 5)));
-      n.log = std::make_unique<storage::MemoryTxnLog>();
-      if (!n.log->set_current_epoch(static_cast<uint32_t>(current_epoch)).ok() ||
-          !n.log->set_accepted_epoch(static_cast<uint32_t>(accepted_epoch)).ok()) {
-        std::abort();  // MemoryTxnLog fails only when told to
-      }
-      n.current_epoch_written = current_epoch;
-      n.accepted_epoch_written = n.accepted_epoch_watermark = accepted_epoch;
+      n.disk.log.assign(epoch1.begin(),
+                        epoch1.begin() + static_cast<std::ptrdiff_t>(rng_.between(0, epoch1_len)));
+      int64_t current_epoch = 1;
+      n.disk.current_epoch = current_epoch;
+      n.disk.accepted_epoch = current_epoch + static_cast<int64_t>(rng_.between(0, 1));
+      n.accepted_epoch_watermark = n.disk.accepted_epoch;
       nodes_.push_back(std::move(n));
     }
     links_.resize(static_cast<size_t>(config_.members * config_.members));
@@ -195,25 +247,29 @@ class Simulation {
       restart(n);
     for (now_ = 1; now_ <= config_.fault_ticks; ++now_) {
       inject_faults();
+      client_load(/*writes=*/true);
       if (!step_once()) return failure_;
     }
     heal();
     uint64_t healed_at = now_;
     for (; now_ <= healed_at + kHealBoundTicks; ++now_) {
+      // A few more writes after healing, so that the healed ensemble must commit some too.
+      client_load(/*writes=*/now_ < healed_at + 100);
       if (!step_once()) return failure_;
-      if (converged()) {
+      if (now_ > healed_at + 100 && converged()) {
         ticks_to_converge_ = now_ - healed_at;
         return "";
       }
     }
     for (Node& n : nodes_) {
-      log("member " + std::to_string(n.id) + " phase " + std::to_string(static_cast<int>(n.phase)) +
-          " leader " + std::to_string(n.peer ? n.peer->leader() : 0) + " epoch " +
-          std::to_string(n.peer ? n.peer->epoch() : 0) + " epochs " +
-          std::to_string(accepted_epoch(n)) + "/" + std::to_string(current_epoch(n)));
+      log("member " + std::to_string(n.id) + " phase " +
+          (n.peer ? to_string(n.peer->phase()) : "down") + " leader " +
+          std::to_string(n.peer ? n.peer->leader() : 0) + " applied " + hex(n.applied) + " last " +
+          hex(n.peer ? n.peer->last_zxid() : 0) + " epochs " +
+          std::to_string(n.disk.accepted_epoch) + "/" + std::to_string(n.disk.current_epoch));
     }
-    return "no leader ruled every live member within " + std::to_string(kHealBoundTicks) +
-           " ticks after healing";
+    return "no leader served every live member with every entry within " +
+           std::to_string(kHealBoundTicks) + " ticks after healing";
   }
 
   uint64_t ticks_to_converge() const { return ticks_to_converge_; }
@@ -229,7 +285,6 @@ class Simulation {
     Link& l = link(from, to);
     return node(from).alive && node(to).alive && !l.blocked && now_ >= l.broken_until_tick;
   }
-  bool connected(ServerId a, ServerId b) { return usable(a, b) && usable(b, a); }
 
   void log(const std::string& s) {
     if (config_.verbose)
@@ -239,140 +294,326 @@ class Simulation {
     if (failure_.empty()) failure_ = "t=" + std::to_string(now_) + ": " + s;
     return false;
   }
+  std::string who(const Node& n) { return "member " + std::to_string(n.id); }
 
-  // The epochs as the disk has them; a read error would be a MemoryTxnLog bug.
-  int64_t accepted_epoch(const Node& n) {
-    auto e = n.log->accepted_epoch();
-    return e.ok() && *e ? static_cast<int64_t>(**e) : -1;
-  }
-  int64_t current_epoch(const Node& n) {
-    auto e = n.log->current_epoch();
-    return e.ok() && *e ? static_cast<int64_t>(**e) : -1;
-  }
-  DurableState durable_state(const Node& n) {
-    return DurableState{accepted_epoch(n), current_epoch(n), n.last_zxid};
+  // --- the simulated disk and state machine -------------------------------------------------
+
+  void rebuild_state(Node& n, Zxid through) {
+    n.applied = n.disk.snapshot_zxid;
+    n.digest = n.disk.snapshot_digest;
+    for (const Entry& e : n.disk.log) {
+      if (e.zxid > through) break;
+      n.digest = chain(n.digest, e);
+      n.applied = e.zxid;
+    }
   }
 
   void restart(Node& n) {
-    // What the disk kept is exactly what completed before the crash.
-    if (accepted_epoch(n) != n.accepted_epoch_written ||
-        current_epoch(n) != n.current_epoch_written) {
-      fail("member " + std::to_string(n.id) + " restarted with epochs " +
-           std::to_string(accepted_epoch(n)) + "/" + std::to_string(current_epoch(n)) +
-           ", not the durable " + std::to_string(n.accepted_epoch_written) + "/" +
-           std::to_string(n.current_epoch_written));
-    }
     n.alive = true;
-    n.peer = std::make_unique<Peer>(n.id, *verifier_, options_, rng_, durable_state(n));
-    left_role(n);
+    n.syncs_asked.clear();
+    // The caller replays its whole log at start (the state machine includes the uncommitted
+    // tail; a TRUNC rebuilds it).
+    rebuild_state(n, n.disk.last());
+    std::vector<Entry> window;
+    size_t from =
+        n.disk.log.size() > history_entries_max_ ? n.disk.log.size() - history_entries_max_ : 0;
+    Zxid base = from == 0 ? n.disk.snapshot_zxid : n.disk.log[from - 1].zxid;
+    window.assign(n.disk.log.begin() + static_cast<std::ptrdiff_t>(from), n.disk.log.end());
+    DurableState durable{.accepted_epoch = n.disk.accepted_epoch,
+                         .current_epoch = n.disk.current_epoch,
+                         .last_zxid = n.disk.last(),
+                         .base_zxid = n.disk.snapshot_zxid};
+    n.peer = std::make_unique<Peer>(n.id, *verifier_, options_, rng_, durable,
+                                    History(base, std::move(window)));
+    close_quorum_connections(n);
+    log(who(n) + " started at " + hex(n.disk.last()) + " epochs " +
+        std::to_string(n.disk.accepted_epoch) + "/" + std::to_string(n.disk.current_epoch));
     n.peer->start();
     drain(n);
   }
-  // The stand-ins decided the member lost its leader or quorum; the Peer reports the change.
-  void back_to_election(Node& n) {
-    n.peer->return_to_election();
-    drain(n);
-  }
-  // The simulator's side of a member going back to LOOKING.
-  void left_role(Node& n) {
-    n.unhealthy_ticks = 0;
-    n.established_epoch.reset();
-    n.learners_acked.clear();
-    n.phase = Phase::kElecting;
-    close_quorum_connections(n);
-    log("member " + std::to_string(n.id) + " LOOKING");
-  }
+
   void crash(Node& n) {
     n.alive = false;
     n.peer.reset();
-    n.phase = Phase::kElecting;
-    n.established_epoch.reset();
-    n.learners_acked.clear();
-    coverage_.epoch_writes_lost += n.epoch_writes.size();
-    n.epoch_writes.clear();  // not durable yet: lost
-    n.log->crash();
+    coverage_.writes_lost += n.disk.epoch_writes.size() + n.disk.log_writes.size();
+    n.disk.epoch_writes.clear();  // not durable yet: lost
+    n.disk.log_writes.clear();
     for (const Node& o : nodes_) {
       link(n.id, o.id).queue.clear();
       link(o.id, n.id).queue.clear();
+      // The kernel closes a killed process's sockets: its peers see the connections drop.
+      if (o.id != n.id) broken_quorum_.insert({std::min(n.id, o.id), std::max(n.id, o.id)});
     }
-    log("member " + std::to_string(n.id) + " crashed");
+    log(who(n) + " crashed");
   }
-  // Quorum connections are TCP: a member that leaves its role closes them, and what was in
-  // flight on them is gone.
+
+  // Completes the writes due (all of them when `all`), in order, reporting each to the Peer.
+  void complete_writes(Node& n, bool all) {
+    for (;;) {
+      // The earlier-due of the two queue heads completes first.
+      std::deque<PendingWrite>* q = nullptr;
+      for (std::deque<PendingWrite>* c : {&n.disk.epoch_writes, &n.disk.log_writes}) {
+        if (!c->empty() && (all || c->front().durable_at_tick <= now_) &&
+            (!q || c->front().durable_at_tick < q->front().durable_at_tick)) {
+          q = c;
+        }
+      }
+      if (!q) return;
+      PendingWrite w = std::move(q->front());
+      q->pop_front();
+      switch (w.kind) {
+        case PendingWrite::Kind::kAcceptedEpoch:
+          n.disk.accepted_epoch = w.epoch;
+          if (n.peer) n.peer->accepted_epoch_durable(w.epoch);
+          break;
+        case PendingWrite::Kind::kCurrentEpoch:
+          n.disk.current_epoch = w.epoch;
+          if (n.peer) n.peer->current_epoch_durable(w.epoch);
+          break;
+        case PendingWrite::Kind::kAppend:
+          for (Entry& e : w.entries) {
+            if (e.zxid <= n.disk.last()) {
+              fail(who(n) + " appended " + hex(e.zxid) + " after " + hex(n.disk.last()));
+              return;
+            }
+            n.disk.log.push_back(std::move(e));
+          }
+          if (n.peer) n.peer->log_durable(n.disk.last());
+          break;
+      }
+    }
+  }
+
+  void write(Node& n, PendingWrite w) {
+    std::deque<PendingWrite>& q =
+        w.kind == PendingWrite::Kind::kAppend ? n.disk.log_writes : n.disk.epoch_writes;
+    uint64_t at = now_ + rng_.between(0, write_ticks_max_);
+    if (!q.empty()) at = std::max(at, q.back().durable_at_tick);
+    w.durable_at_tick = at;
+    q.push_back(std::move(w));
+  }
+
+  void apply_committed(Node& n, const std::vector<Entry>& entries) {
+    for (const Entry& e : entries) {
+      // 3: in zxid order, skipping nothing any member applied.
+      if (e.zxid <= n.applied) {
+        fail(who(n) + " applied " + hex(e.zxid) + " at or below " + hex(n.applied));
+        return;
+      }
+      auto skipped = applied_.upper_bound(n.applied);
+      if (skipped != applied_.end() && skipped->first < e.zxid) {
+        fail(who(n) + " applied " + hex(e.zxid) + " after " + hex(n.applied) + ", skipping " +
+             hex(skipped->first));
+        return;
+      }
+      n.digest = chain(n.digest, e);
+      n.applied = e.zxid;
+      // 2 and 6: one entry and one state per zxid across members.
+      auto [it, fresh] = applied_.try_emplace(e.zxid, std::make_pair(e.data, n.digest));
+      if (!fresh && (it->second.first != e.data || it->second.second != n.digest)) {
+        fail(who(n) + " applied " + hex(e.zxid) + " as '" + e.data + "' (state " +
+             std::to_string(n.digest) + "), another member as '" + it->second.first + "' (state " +
+             std::to_string(it->second.second) + ")");
+        return;
+      }
+    }
+  }
+
+  // Carries out one Ready: role changes, committed entries, storage, messages, snapshots.
+  void drain(Node& n) {
+    while (n.alive && n.peer && n.peer->has_ready()) {
+      PeerReady r = n.peer->ready();
+      for (const PhaseChange& c : r.changes)
+        apply_change(n, c);
+      if (r.persist_accepted_epoch) {
+        write(n, PendingWrite{PendingWrite::Kind::kAcceptedEpoch, 0, *r.persist_accepted_epoch});
+      }
+      if (n.peer->role() == PeerState::kLeading && !r.committed.empty()) {
+        if (!n.disk.log_writes.empty() && rng_.chance(crash_per_million_ * 20)) n.crash_soon = true;
+        coverage_.committed += r.committed.size();
+        for (const Entry& e : r.committed)
+          acknowledged_ = std::max(acknowledged_, e.zxid);  // a client hears "ok" now
+      }
+      apply_committed(n, r.committed);
+      for (StorageOp& op : r.storage)
+        carry_out(n, op);
+      for (PeerOutgoing& out : r.messages) {
+        if (const Notification* x = std::get_if<Notification>(&out.message)) {
+          sent_[n.id].insert({x->vote.leader, x->vote.peer_epoch});
+          if (x->state == PeerState::kLeading) sent_leading_[n.id].insert(x->vote.peer_epoch);
+          send(n.id, out.to, encode_notification(*x), /*quorum_packet=*/false);
+        } else {
+          send_packet(n, out.to, std::get<QuorumPacket>(out.message));
+        }
+      }
+      for (auto& [from, request] : r.requests) {
+        (void)from;
+        propose(n, request);
+      }
+      for (uint64_t i = 0; i < r.syncs_done; ++i)
+        sync_answered(n);
+      std::vector<ServerId> snapshots = r.snapshot_requests;
+      n.peer->advance();
+      for (ServerId learner : snapshots) {
+        ++coverage_.snaps;
+        n.peer->snapshot_taken(learner, n.applied, std::to_string(n.digest));
+      }
+    }
+  }
+
+  void carry_out(Node& n, StorageOp& op) {
+    switch (op.kind) {
+      case StorageOp::Kind::kAppend:
+        write(n, PendingWrite{PendingWrite::Kind::kAppend, 0, 0, std::move(op.entries)});
+        return;
+      case StorageOp::Kind::kSetCurrentEpoch:
+        write(n, PendingWrite{PendingWrite::Kind::kCurrentEpoch, 0, op.epoch});
+        return;
+      case StorageOp::Kind::kTruncate:
+        complete_writes(n, /*all=*/true);  // earlier appends finish first (StorageOp)
+        if (op.zxid < n.disk.snapshot_zxid) {
+          fail(who(n) + " asked to truncate to " + hex(op.zxid) + " below its snapshot " +
+               hex(n.disk.snapshot_zxid));
+          return;
+        }
+        std::erase_if(n.disk.log, [&](const Entry& e) { return e.zxid > op.zxid; });
+        rebuild_state(n, op.zxid);
+        return;
+      case StorageOp::Kind::kInstallSnapshot:
+        complete_writes(n, /*all=*/true);
+        n.disk.log.clear();
+        n.disk.snapshot_zxid = op.zxid;
+        n.disk.snapshot_digest = std::stoull(op.data);
+        rebuild_state(n, op.zxid);
+        return;
+    }
+  }
+
+  // --- clients ------------------------------------------------------------------------------
+
+  void propose(Node& leader, const std::string& data) {
+    Result<Zxid> z = leader.peer->propose(data);
+    if (z.ok()) log(who(leader) + " proposed " + hex(*z));
+  }
+
+  void client_load(bool writes) {
+    for (Node& n : nodes_) {
+      if (!n.alive || !n.peer->serving()) continue;
+      if (writes && rng_.chance(propose_per_million_)) {
+        std::string data = "w" + std::to_string(++writes_);
+        if (n.peer->role() == PeerState::kLeading) {
+          propose(n, data);
+        } else {
+          (void)n.peer->forward(data);  // may be lost with its connection, as a client's is
+        }
+      }
+      if (n.peer->role() != PeerState::kLeading && rng_.chance(20'000)) {
+        Node& l = node(n.peer->leader());
+        if (l.alive && l.peer && n.peer->request_sync().ok()) {
+          n.syncs_asked.push_back(l.peer->last_zxid());
+        }
+      }
+      if (rng_.chance(50'000)) n.peer->set_ping_data("touch-" + std::to_string(n.id));
+      if (rng_.chance(local_snapshot_per_million_)) local_snapshot(n);
+      drain(n);
+    }
+  }
+
+  void sync_answered(Node& n) {
+    ++coverage_.syncs;
+    if (n.syncs_asked.empty()) {
+      fail(who(n) + " got a SYNC answer it never asked for");
+      return;
+    }
+    Zxid asked_at = n.syncs_asked.front();
+    n.syncs_asked.pop_front();
+    const Learning* l = n.peer->learning();
+    // The leader's last zxid when asked may belong to a later-failed term; only a leader of
+    // the same epoch can owe it to us.
+    if (l && zxid_epoch(asked_at) == static_cast<uint32_t>(n.peer->epoch()) &&
+        l->committed() < asked_at) {
+      fail(who(n) + " SYNC answered at " + hex(l->committed()) + " before " + hex(asked_at));
+    }
+  }
+
+  // The caller snapshots its state machine and purges the log below it.
+  void local_snapshot(Node& n) {
+    if (n.applied > n.disk.last() || n.applied <= n.disk.snapshot_zxid) return;
+    n.disk.snapshot_zxid = n.applied;
+    n.disk.snapshot_digest = n.digest;
+    std::erase_if(n.disk.log, [&](const Entry& e) { return e.zxid <= n.applied; });
+    n.peer->snapshot_persisted(n.applied);
+  }
+
+  // --- the network --------------------------------------------------------------------------
+
   void close_quorum_connections(Node& n) {
     for (const Node& o : nodes_) {
+      if (o.id == n.id) continue;
       for (Link* l : {&link(n.id, o.id), &link(o.id, n.id)}) {
         std::erase_if(l->queue, [](const InFlight& m) { return m.quorum_packet; });
       }
+      broken_quorum_.insert({std::min(n.id, o.id), std::max(n.id, o.id)});
     }
   }
 
   void send(ServerId from, ServerId to, std::string bytes, bool quorum_packet) {
     Link& l = link(from, to);
     if (!quorum_packet) l.last_sent = bytes;
-    if (!usable(from, to)) return;  // lost; a notification is resent on reconnect
+    if (!usable(from, to)) {
+      // A quorum connection that cannot carry a packet is broken: TCP would reset it, and both
+      // ends see it close. Modelled by dropping the whole quorum stream between them.
+      if (quorum_packet) {
+        std::erase_if(link(to, from).queue, [](const InFlight& m) { return m.quorum_packet; });
+        broken_quorum_.insert({std::min(from, to), std::max(from, to)});
+      }
+      return;
+    }
     uint64_t at = std::max(now_ + rng_.between(1, delay_ticks_max_), l.last_deliver_at_tick);
     l.last_deliver_at_tick = at;
     l.queue.push_back({at, std::move(bytes), quorum_packet});
   }
 
-  void complete_epoch_writes(Node& n) {
-    while (!n.epoch_writes.empty() && n.epoch_writes.front().durable_at_tick <= now_) {
-      int64_t e = n.epoch_writes.front().epoch;
-      n.epoch_writes.pop_front();
-      if (!n.log->set_accepted_epoch(static_cast<uint32_t>(e)).ok()) std::abort();
-      n.accepted_epoch_written = e;
-      if (n.alive && n.peer) {
-        n.peer->accepted_epoch_durable(e);
-        drain(n);
-      }
-    }
-  }
-
-  // Carries out one Ready: role changes first (leaving a role closes its quorum connections
-  // before the new role's messages go out), then the write, the messages and the learners.
-  void drain(Node& n) {
-    if (!n.alive || !n.peer || !n.peer->has_ready()) return;
-    PeerReady r = n.peer->ready();
-    for (const PhaseChange& c : r.changes)
-      apply_change(n, c);
-    if (r.persist_accepted_epoch) {
-      n.epoch_writes.push_back(
-          {*r.persist_accepted_epoch, now_ + rng_.between(0, epoch_write_ticks_max_)});
-    }
-    for (PeerOutgoing& out : r.messages) {
-      if (const Notification* x = std::get_if<Notification>(&out.message)) {
-        sent_[n.id].insert({x->vote.leader, x->vote.peer_epoch});
-        if (x->state == PeerState::kLeading) sent_leading_[n.id].insert(x->vote.peer_epoch);
-        send(n.id, out.to, encode_notification(*x), /*quorum_packet=*/false);
-      } else {
-        send_packet(n, out.to, std::get<QuorumPacket>(out.message));
-      }
-    }
-    for (const LearnerAcked& a : r.learners_acked) {
-      if (n.established_epoch) {
-        sync_stand_in(node(a.id), n);
-      } else {
-        n.learners_acked.push_back(a.id);
-      }
-    }
-    n.peer->advance();
-  }
-
   void send_packet(Node& n, ServerId to, const QuorumPacket& p) {
-    if (p.type == PacketType::kLeaderInfo && accepted_epoch(n) < zxid_epoch(p.zxid)) {
-      fail("member " + std::to_string(n.id) + " sent LEADERINFO before its epoch was durable");
-    }
-    if (p.type == PacketType::kAckEpoch) {
-      ++(p.current_epoch == kNotAnAck ? coverage_.acks_minus_one : coverage_.acks_fresh);
-      if (accepted_epoch(n) < p.epoch) {
-        fail("member " + std::to_string(n.id) + " sent ACKEPOCH(" + std::to_string(p.epoch) +
-             ") before acceptedEpoch was durable");
-      }
-      if (p.epoch < accepted_epoch(n)) {
-        fail("member " + std::to_string(n.id) + " ACKEPOCHed " + std::to_string(p.epoch) +
-             " below its acceptedEpoch " + std::to_string(accepted_epoch(n)));
-      }
+    switch (p.type) {
+      case PacketType::kLeaderInfo:
+        if (n.disk.accepted_epoch < zxid_epoch(p.zxid)) {
+          fail(who(n) + " sent LEADERINFO before its epoch was durable");
+        }
+        break;
+      case PacketType::kAckEpoch:
+        ++(p.current_epoch == kNotAnAck ? coverage_.acks_minus_one : coverage_.acks_fresh);
+        if (n.disk.accepted_epoch < p.epoch) {
+          fail(who(n) + " sent ACKEPOCH(" + std::to_string(p.epoch) +
+               ") before acceptedEpoch was durable");
+        }
+        if (p.epoch < n.disk.accepted_epoch) {
+          fail(who(n) + " ACKEPOCHed " + std::to_string(p.epoch) + " below its acceptedEpoch " +
+               std::to_string(n.disk.accepted_epoch));
+        }
+        break;
+      case PacketType::kAck:
+        if (zxid_counter(p.zxid) == 0) {
+          // NEWLEADER: the synced history and then currentEpoch are durable (3911, 4643, 4646).
+          if (n.disk.current_epoch != zxid_epoch(p.zxid)) {
+            fail(who(n) + " ACKed NEWLEADER before currentEpoch " +
+                 std::to_string(zxid_epoch(p.zxid)) + " was durable");
+          }
+          if (const Learning* l = n.peer->learning(); !l || n.disk.last() < l->newleader_last()) {
+            fail(who(n) + " ACKed NEWLEADER before its synced entries were durable");
+          }
+        } else if (n.disk.last() < p.zxid) {
+          fail(who(n) + " ACKed " + hex(p.zxid) + " with only " + hex(n.disk.last()) + " durable");
+        }
+        break;
+      case PacketType::kDiff:
+        ++coverage_.diffs;
+        break;
+      case PacketType::kTrunc:
+        ++coverage_.truncs;
+        break;
+      default:
+        break;
     }
     send(n.id, to, encode_quorum_packet(p), /*quorum_packet=*/true);
   }
@@ -381,16 +622,25 @@ class Simulation {
     switch (c.phase) {
       case PeerPhase::kDiscovery:
         check_decision(n, *c.elected);
-        if (!n.epoch_writes.empty()) ++coverage_.discoveries_waited;
-        n.phase = Phase::kDiscovering;
-        n.unhealthy_ticks = 0;
+        if (!n.disk.epoch_writes.empty()) ++coverage_.discoveries_waited;
         return;
       case PeerPhase::kSync:
         if (c.outcome->kind == DiscoveryOutcome::Kind::kEstablished) {
           establish(n, c.outcome->epoch);
         } else {
-          log("member " + std::to_string(n.id) + " acknowledged epoch " +
-              std::to_string(c.outcome->epoch));
+          log(who(n) + " acknowledged epoch " + std::to_string(c.outcome->epoch));
+        }
+        return;
+      case PeerPhase::kBroadcast:
+        log(who(n) + " serving as " + to_string(n.peer->role()) + " at " + hex(n.applied));
+        if (n.peer->role() == PeerState::kLeading) {
+          ++coverage_.serving_leaders;
+          // 4: everything ever acknowledged to a client is in the new leader's state. (Its
+          // committed entries are applied after this change in the same batch: compare with
+          // its history, which it commits as a whole now.)
+          if (n.peer->last_zxid() < acknowledged_) {
+            fail(who(n) + " serves without " + hex(acknowledged_) + ", acknowledged to a client");
+          }
         }
         return;
       case PeerPhase::kElection:
@@ -411,17 +661,20 @@ class Simulation {
             case DiscoveryOutcome::Rule::kNone:
               break;
           }
-          log("member " + std::to_string(n.id) + " leaves discovery: " + c.outcome->reason);
+          log(who(n) + " leaves discovery: " + c.outcome->reason);
+        } else {
+          ++coverage_.role_ends;
+          log(who(n) + " back to election: " + c.reason);
         }
-        left_role(n);
+        n.syncs_asked.clear();
+        close_quorum_connections(n);
         return;
     }
   }
 
   void check_decision(Node& n, const Elected& e) {
-    log("member " + std::to_string(n.id) + " " + to_string(e.role) + " leader " +
-        std::to_string(e.vote.leader) + " round " + std::to_string(e.election_epoch) +
-        " peer epoch " + std::to_string(e.vote.peer_epoch) +
+    log(who(n) + " " + to_string(e.role) + " leader " + std::to_string(e.vote.leader) + " round " +
+        std::to_string(e.election_epoch) + " peer epoch " + std::to_string(e.vote.peer_epoch) +
         (e.out_of_election ? " (joined)" : ""));
     if (!verifier_->contains_quorum(e.supporters)) fail("decision without a quorum");
     for (ServerId s : e.supporters) {
@@ -451,6 +704,16 @@ class Simulation {
     if (e.role == PeerState::kObserving && verifier_->is_voter(n.id)) fail("a voter observes");
   }
 
+  void establish(Node& leader, int64_t epoch) {
+    auto [it, fresh] = leader_of_epoch_.try_emplace(epoch, leader.id);
+    if (!fresh && it->second != leader.id) {
+      fail("leaders " + std::to_string(it->second) + " and " + std::to_string(leader.id) +
+           " both established epoch " + std::to_string(epoch));
+    }
+    ++coverage_.established;
+    log(who(leader) + " established epoch " + std::to_string(epoch));
+  }
+
   void deliver_due_messages() {
     std::vector<size_t> due;
     for (;;) {
@@ -473,10 +736,15 @@ class Simulation {
       }
       Node& dest = node(to);
       if (const QuorumPacket* p = std::get_if<QuorumPacket>(&*msg);
-          p && dest.phase != Phase::kElecting) {
+          p && config_.verbose && p->type != PacketType::kPing) {
         log(std::string(to_string(p->type)) + " " + std::to_string(from) + "->" +
-            std::to_string(to) + " epoch " + std::to_string(p->epoch) + " cur " +
-            std::to_string(p->current_epoch));
+            std::to_string(to) + " zxid " + hex(p->zxid));
+      }
+      if (const Notification* x = std::get_if<Notification>(&*msg); x && config_.verbose) {
+        log("vote " + std::to_string(from) + "->" + std::to_string(to) + " " + to_string(x->state) +
+            " leader " + std::to_string(x->vote.leader) + " round " +
+            std::to_string(x->election_epoch) + " peer epoch " +
+            std::to_string(x->vote.peer_epoch) + " zxid " + hex(x->vote.zxid));
       }
       dest.peer->step(from, *msg);
       drain(dest);
@@ -498,100 +766,33 @@ class Simulation {
     }
   }
 
-  // STAND-IN for pings until broadcast exists in zab/: an established leader needs a quorum of
-  // connected, synced learners; a synced learner needs its leader established in its epoch.
-  void pings_stand_in() {
-    for (Node& n : nodes_) {
-      if (!n.alive || n.phase == Phase::kElecting) continue;
-      bool healthy;
-      if (n.peer->role() == PeerState::kLeading) {
-        if (!n.established_epoch) continue;  // discovery's initLimit governs until then
-        std::vector<ServerId> quorum{n.id};
-        for (Node& f : nodes_) {
-          if (f.id != n.id && f.alive && f.phase == Phase::kSynced && f.peer->leader() == n.id &&
-              f.peer->epoch() == *n.established_epoch && connected(n.id, f.id)) {
-            quorum.push_back(f.id);
-          }
+  // A broken quorum connection is seen by both ends: a learner whose connection to its leader
+  // broke goes back to election at once (Learner's socket read fails), as the caller does.
+  void notice_broken_quorum_connections() {
+    for (auto [a, b] : std::exchange(broken_quorum_, {})) {
+      for (auto [x, y] : {std::pair{a, b}, std::pair{b, a}}) {
+        Node& n = node(x);
+        if (n.alive && n.peer && n.peer->phase() != PeerPhase::kElection &&
+            n.peer->role() != PeerState::kLeading && n.peer->leader() == y) {
+          n.peer->return_to_election();
+          drain(n);
         }
-        healthy = verifier_->contains_quorum(quorum);
-      } else {
-        Node& l = node(n.peer->leader());
-        // A learner attached to a term its leader has left (the leader was elected again
-        // since, with another vote) would have seen that leader close its connection.
-        const Election& le = l.alive ? l.peer->election() : n.peer->election();
-        if (l.alive && le.state() == PeerState::kLeading && le.decision() &&
-            n.peer->election().decision() &&
-            le.decision()->vote != n.peer->election().decision()->vote) {
-          back_to_election(n);
-          continue;
-        }
-        if (!n.peer->discovery_done()) continue;  // discovery's initLimit governs until it acked
-        // A leader that left its role closed every learner connection (ZooKeeper's
-        // Leader.shutdown): its learners notice at once rather than after syncLimit.
-        bool same_term = l.alive && l.phase != Phase::kElecting &&
-                         l.peer->role() == PeerState::kLeading &&
-                         l.peer->epoch() == n.peer->epoch();
-        if (l.alive && !same_term) {
-          back_to_election(n);
-          continue;
-        }
-        // An acknowledged learner the established leader has not synced lost its ACKEPOCH on a
-        // broken connection: it waits for a sync that will not come, as for a silent leader.
-        healthy = same_term && connected(n.id, l.id) &&
-                  (n.phase == Phase::kSynced || !l.established_epoch);
       }
-      n.unhealthy_ticks = healthy ? 0 : n.unhealthy_ticks + 1;
-      if (n.unhealthy_ticks >= kSyncLimitTicks) back_to_election(n);
     }
-  }
-
-  void establish(Node& leader, int64_t epoch) {
-    auto [it, fresh] = leader_of_epoch_.try_emplace(epoch, leader.id);
-    if (!fresh && it->second != leader.id) {
-      fail("leaders " + std::to_string(it->second) + " and " + std::to_string(leader.id) +
-           " both established epoch " + std::to_string(epoch));
-    }
-    leader.established_epoch = epoch;
-    ++coverage_.established;
-    leader.phase = Phase::kSynced;
-    set_current_epoch(leader, epoch);  // STAND-IN for NEWLEADER: the leader's currentEpoch
-    log("member " + std::to_string(leader.id) + " established epoch " + std::to_string(epoch));
-    std::vector<ServerId> acked = std::move(leader.learners_acked);
-    leader.learners_acked.clear();
-    for (ServerId id : acked)
-      sync_stand_in(node(id), leader);
-  }
-
-  void set_current_epoch(Node& n, int64_t epoch) {
-    if (!n.log->set_current_epoch(static_cast<uint32_t>(epoch)).ok()) std::abort();
-    n.current_epoch_written = epoch;
-    if (n.peer) n.peer->current_epoch_durable(epoch, n.last_zxid);  // the next vote reports it
-  }
-
-  // STAND-IN for sync: a learner that acknowledged this leader's epoch takes its history and
-  // currentEpoch at once, if it still follows this leader in this epoch.
-  void sync_stand_in(Node& f, Node& leader) {
-    if (!f.alive || f.phase != Phase::kDiscovering || !f.peer->discovery_done() ||
-        f.peer->leader() != leader.id || f.peer->epoch() != *leader.established_epoch) {
-      return;
-    }
-    f.last_zxid = leader.last_zxid;
-    set_current_epoch(f, *leader.established_epoch);
-    f.phase = Phase::kSynced;
   }
 
   // Epoch invariants, after every step.
   void check_epochs() {
     for (Node& n : nodes_) {
-      int64_t accepted = accepted_epoch(n);
+      int64_t accepted = n.disk.accepted_epoch;
       if (accepted < n.accepted_epoch_watermark) {
-        fail("member " + std::to_string(n.id) + " acceptedEpoch went down from " +
+        fail(who(n) + " acceptedEpoch went down from " +
              std::to_string(n.accepted_epoch_watermark) + " to " + std::to_string(accepted));
       }
       n.accepted_epoch_watermark = std::max(n.accepted_epoch_watermark, accepted);
-      if (accepted < current_epoch(n)) {
-        fail("member " + std::to_string(n.id) + " acceptedEpoch " + std::to_string(accepted) +
-             " below currentEpoch " + std::to_string(current_epoch(n)));
+      if (accepted < n.disk.current_epoch) {
+        fail(who(n) + " acceptedEpoch " + std::to_string(accepted) + " below currentEpoch " +
+             std::to_string(n.disk.current_epoch));
       }
     }
   }
@@ -601,11 +802,18 @@ class Simulation {
     deliver_due_messages();
     for (Node& n : nodes_) {
       if (!n.alive) continue;
-      complete_epoch_writes(n);
+      complete_writes(n, /*all=*/false);
+      drain(n);
       n.peer->tick();
       drain(n);
     }
-    pings_stand_in();
+    for (Node& n : nodes_) {
+      if (n.alive && std::exchange(n.crash_soon, false) && now_ <= config_.fault_ticks) {
+        ++coverage_.targeted_crashes;
+        crash(n);
+      }
+    }
+    notice_broken_quorum_connections();
     check_epochs();
     return failure_.empty();
   }
@@ -617,6 +825,8 @@ class Simulation {
       Link& l = link(a, b);
       l.queue.clear();
       l.broken_until_tick = now_ + rng_.between(1, kLinkBrokenTicksMax);
+      broken_quorum_.insert({std::min(a, b), std::max(a, b)});
+      std::erase_if(link(b, a).queue, [](const InFlight& m) { return m.quorum_packet; });
       log("link " + std::to_string(a) + "->" + std::to_string(b) + " broken");
     }
     if (rng_.chance(partition_per_million_)) {
@@ -656,11 +866,16 @@ class Simulation {
 
   bool converged() {
     for (Node& l : nodes_) {
-      if (!l.alive || !l.established_epoch) continue;
+      if (!l.alive || l.peer->role() != PeerState::kLeading || !l.peer->serving()) continue;
+      if (l.applied != l.peer->last_zxid()) return false;  // proposals still in flight
       for (Node& n : nodes_) {
         if (n.id == l.id) continue;
-        if (n.phase != Phase::kSynced || n.peer->leader() != l.id ||
-            current_epoch(n) != *l.established_epoch) {
+        if (!n.peer->serving() || n.peer->leader() != l.id || n.applied != l.applied) {
+          return false;
+        }
+        if (n.digest != l.digest) {
+          fail(who(n) + " and leader " + std::to_string(l.id) + " both at " + hex(l.applied) +
+               " with different states");
           return false;
         }
       }
@@ -673,19 +888,27 @@ class Simulation {
   SplitMix64Rng rng_;
   std::optional<QuorumVerifier> verifier_;
   PeerOptions options_;
-  uint64_t epoch_write_ticks_max_ = 0;
+  uint64_t write_ticks_max_ = 0;
   uint64_t delay_ticks_max_ = 1;
   uint64_t link_break_per_million_ = 0;
   uint64_t partition_per_million_ = 0;
   uint64_t crash_per_million_ = 0;
+  uint64_t propose_per_million_ = 0;
+  uint64_t local_snapshot_per_million_ = 0;
+  size_t history_entries_max_ = 0;
   bool one_way_partitions_ = false;
   std::vector<Node> nodes_;
   std::vector<Link> links_;
   uint64_t now_ = 0;
+  uint64_t writes_ = 0;
+  std::set<std::pair<ServerId, ServerId>> broken_quorum_;
   std::map<ServerId, std::set<std::pair<ServerId, int64_t>>> sent_;
   std::map<ServerId, std::set<int64_t>> sent_leading_;
   std::map<std::pair<int64_t, int64_t>, ServerId> leader_of_round_;
   std::map<int64_t, ServerId> leader_of_epoch_;
+  // Every zxid any member applied: its entry's data and the state after it.
+  std::map<Zxid, std::pair<std::string, uint64_t>> applied_;
+  Zxid acknowledged_ = 0;  // the highest entry a leader committed (a client heard "ok")
   std::string failure_;
   uint64_t ticks_to_converge_ = 0;
   uint64_t split_rounds_ = 0;
@@ -771,11 +994,16 @@ int main(int argc, char** argv) {
   std::printf(
       "discovery coverage: %llu epochs established; ACKEPOCH %llu fresh / %llu -1; back to "
       "election: D4 epoch below accepted %llu, D5 abdications %llu, D7 initLimit %llu, D8 "
-      "learner accepted higher %llu; epoch writes lost in crashes %llu; discoveries that waited "
-      "for an epoch write %llu\n",
+      "learner accepted higher %llu; discoveries that waited for an epoch write %llu\n",
       u(coverage.established), u(coverage.acks_fresh), u(coverage.acks_minus_one),
       u(coverage.d4_epoch_below_accepted), u(coverage.d5_abdications), u(coverage.d7_init_limit),
-      u(coverage.d8_learner_accepted_higher), u(coverage.epoch_writes_lost),
-      u(coverage.discoveries_waited));
+      u(coverage.d8_learner_accepted_higher), u(coverage.discoveries_waited));
+  std::printf(
+      "sync/broadcast coverage: DIFF %llu, TRUNC %llu, SNAP %llu; leaders serving %llu; entries "
+      "committed %llu; SYNCs answered %llu; roles ended by sync/broadcast %llu; writes lost in "
+      "crashes %llu; leaders crashed right after a commit %llu\n",
+      u(coverage.diffs), u(coverage.truncs), u(coverage.snaps), u(coverage.serving_leaders),
+      u(coverage.committed), u(coverage.syncs), u(coverage.role_ends), u(coverage.writes_lost),
+      u(coverage.targeted_crashes));
   return 0;
 }

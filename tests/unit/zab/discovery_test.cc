@@ -15,13 +15,17 @@ QuorumVerifier majority(std::vector<ServerId> voters, std::vector<ServerId> obse
 constexpr DiscoveryOptions kOptions{.init_limit_ticks = 10, .followerinfo_resend_ticks = 2};
 
 QuorumPacket follower_info(ServerId from, uint32_t accepted_epoch) {
-  return {PacketType::kFollowerInfo, make_zxid(accepted_epoch, 0), 0, 0, from};
+  return {.type = PacketType::kFollowerInfo, .zxid = make_zxid(accepted_epoch, 0), .sender = from};
 }
 QuorumPacket leader_info(ServerId from, uint32_t epoch) {
-  return {PacketType::kLeaderInfo, make_zxid(epoch, 0), 0, 0, from};
+  return {.type = PacketType::kLeaderInfo, .zxid = make_zxid(epoch, 0), .sender = from};
 }
 QuorumPacket ack_epoch(ServerId from, Zxid last, int64_t current_epoch, int64_t epoch) {
-  return {PacketType::kAckEpoch, last, current_epoch, epoch, from};
+  return {.type = PacketType::kAckEpoch,
+          .zxid = last,
+          .current_epoch = current_epoch,
+          .epoch = epoch,
+          .sender = from};
 }
 
 TEST(DiscoveryTest, D1LearnerSendsFollowerInfoWithAcceptedEpochAndResends) {

@@ -97,7 +97,10 @@ TEST(PeerTest, ElectedLeaderRunsDiscoveryAsLeaderThenIsEstablished) {
   ASSERT_EQ(packets(r).size(), 1u);
   EXPECT_EQ(packets(r)[0].type, PacketType::kLeaderInfo);
 
-  p.step(2, QuorumPacket{PacketType::kAckEpoch, 0, 1, 2, 2});
+  p.step(
+      2,
+      QuorumPacket{
+          .type = PacketType::kAckEpoch, .zxid = 0, .current_epoch = 1, .epoch = 2, .sender = 2});
   r = take(p);
   EXPECT_EQ(p.phase(), PeerPhase::kSync);
   EXPECT_EQ(p.role(), PeerState::kLeading);
