@@ -30,11 +30,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -64,9 +67,19 @@ struct Config {
   uint64_t fault_ticks = kFaultTicksDefault;
   bool verbose = false;
   bool strict_rounds = false;  // two LEADING in one (round, peer epoch) fails the run
+  // A scenario (tests/sim/scenarios/*.scn): its header, then its timeline. No random faults
+  // and no random writes run with one; the seed still drives delays and tie-breaks.
+  std::string scenario_path;
+  std::vector<std::vector<std::string>> script;
+  uint32_t last_counter = kZxidCounterMax - 1;
+  size_t history_entries = 0;  // 0: chosen by the seed
 };
 
 std::string replay_command(const Config& c) {
+  if (!c.scenario_path.empty()) {
+    return "zab_sim --scenario " + c.scenario_path + " --seed " + std::to_string(c.seed) +
+           " --verbose";
+  }
   return "zab_sim --seed " + std::to_string(c.seed) + " --members " + std::to_string(c.members) +
          " --observers " + std::to_string(c.observers) + " --fault-ticks " +
          std::to_string(c.fault_ticks) + " --verbose";
@@ -183,6 +196,7 @@ struct Node {
   // Crash at the end of this step (the worst moments: a leader that just committed while its
   // own fsync is still in flight, a learner that just acknowledged).
   bool crash_soon = false;
+  bool disk_stalled = false;  // scenario: writes wait (still lost by a crash)
 };
 
 class Simulation {
@@ -217,9 +231,17 @@ class Simulation {
                                         .resend_jitter_ticks_max = 2};
     options_.discovery = DiscoveryOptions{.init_limit_ticks = kInitLimitTicks,
                                           .followerinfo_resend_ticks = kFollowerInfoResendTicks};
+    if (scripted()) {
+      delay_ticks_max_ = 2;
+      link_break_per_million_ = partition_per_million_ = crash_per_million_ = 0;
+      propose_per_million_ = local_snapshot_per_million_ = 0;
+      history_entries_max_ = config_.history_entries ? config_.history_entries : 200;
+    } else if (config_.history_entries) {
+      history_entries_max_ = config_.history_entries;
+    }
     options_.broadcast = BroadcastOptions{.init_limit_ticks = kInitLimitTicks,
                                           .sync_limit_ticks = kSyncLimitTicks,
-                                          .last_counter = kZxidCounterMax - 1,
+                                          .last_counter = config_.last_counter,
                                           .history_entries_max = history_entries_max_};
     // Every member starts with a prefix of one epoch-1 leader's history: the entries past the
     // shortest prefix are uncommitted tails, which the new leader's sync keeps or truncates.
@@ -232,9 +254,11 @@ class Simulation {
       n.id = i;
       n.disk.log.assign(epoch1.begin(),
                         epoch1.begin() + static_cast<std::ptrdiff_t>(rng_.between(0, epoch1_len)));
+      if (scripted()) n.disk.log.clear();  // scenarios start from empty members
       int64_t current_epoch = 1;
       n.disk.current_epoch = current_epoch;
       n.disk.accepted_epoch = current_epoch + static_cast<int64_t>(rng_.between(0, 1));
+      if (scripted()) n.disk.accepted_epoch = current_epoch;
       n.accepted_epoch_watermark = n.disk.accepted_epoch;
       nodes_.push_back(std::move(n));
     }
@@ -245,6 +269,7 @@ class Simulation {
   std::string run() {
     for (Node& n : nodes_)
       restart(n);
+    if (scripted()) return run_script();
     for (now_ = 1; now_ <= config_.fault_ticks; ++now_) {
       inject_faults();
       client_load(/*writes=*/true);
@@ -353,7 +378,7 @@ class Simulation {
       // The earlier-due of the two queue heads completes first.
       std::deque<PendingWrite>* q = nullptr;
       for (std::deque<PendingWrite>* c : {&n.disk.epoch_writes, &n.disk.log_writes}) {
-        if (!c->empty() && (all || c->front().durable_at_tick <= now_) &&
+        if (!c->empty() && (all || (!n.disk_stalled && c->front().durable_at_tick <= now_)) &&
             (!q || c->front().durable_at_tick < q->front().durable_at_tick)) {
           q = c;
         }
@@ -614,6 +639,14 @@ class Simulation {
         break;
       default:
         break;
+    }
+    ++sent_count_[to_string(p.type)];
+    auto drop = std::find(drop_next_.begin(), drop_next_.end(), std::tuple{p.type, n.id, to});
+    if (drop != drop_next_.end()) {
+      drop_next_.erase(drop);  // scenario: one packet lost without the connection breaking
+      log("dropped " + std::string(to_string(p.type)) + " " + std::to_string(n.id) + "->" +
+          std::to_string(to));
+      return;
     }
     send(n.id, to, encode_quorum_packet(p), /*quorum_packet=*/true);
   }
@@ -884,6 +917,158 @@ class Simulation {
     return false;
   }
 
+  // --- scenarios ----------------------------------------------------------------------------
+
+  bool scripted() const { return !config_.script.empty(); }
+
+  // One tick of a scenario: no random faults, no random writes.
+  bool tick_once() {
+    ++now_;
+    client_load(/*writes=*/false);
+    return step_once();
+  }
+
+  Node* serving_leader() {
+    for (Node& n : nodes_) {
+      if (n.alive && n.peer->role() == PeerState::kLeading && n.peer->serving()) return &n;
+    }
+    return nullptr;
+  }
+
+  // "leader", "follower" (one following the serving leader) or a member id.
+  Node* resolve(const std::string& ref) {
+    if (ref == "leader") return serving_leader();
+    if (ref == "follower") {
+      Node* l = serving_leader();
+      for (Node& n : nodes_) {
+        if (l && n.alive && n.id != l->id && n.peer->leader() == l->id &&
+            n.peer->role() == PeerState::kFollowing) {
+          return &n;
+        }
+      }
+      return nullptr;
+    }
+    int id = std::atoi(ref.c_str());
+    return id >= 1 && id <= config_.members ? &node(id) : nullptr;
+  }
+
+  bool wait_for(const std::function<bool()>& done, uint64_t bound, const std::string& what) {
+    for (uint64_t i = 0; i < bound; ++i) {
+      if (done()) return true;
+      if (!tick_once()) return false;
+    }
+    return done() ||
+           fail("scenario: " + what + " did not happen within " + std::to_string(bound) + " ticks");
+  }
+
+  std::string run_script() {
+    for (const std::vector<std::string>& cmd : config_.script) {
+      std::string line;
+      for (const std::string& w : cmd)
+        line += (line.empty() ? "" : " ") + w;
+      log("scenario: " + line);
+      if (!run_command(cmd)) return failure_.empty() ? "scenario: bad command: " + line : failure_;
+      if (!failure_.empty()) return failure_;
+    }
+    return "";
+  }
+
+  bool run_command(const std::vector<std::string>& c) {
+    const std::string& op = c[0];
+    const std::string arg = c.size() > 1 ? c[1] : "";
+    if (op == "run") {
+      for (uint64_t i = 0, n = std::strtoull(arg.c_str(), nullptr, 10); i < n; ++i) {
+        if (!tick_once()) return false;
+      }
+      return true;
+    }
+    if (op == "until-serving") {
+      return wait_for([&] { return serving_leader() != nullptr; }, 1000, "a serving leader");
+    }
+    if (op == "write") {
+      for (uint64_t i = 0, n = std::strtoull(arg.c_str(), nullptr, 10); i < n; ++i) {
+        if (!wait_for([&] { return serving_leader() != nullptr; }, 1000, "a serving leader")) {
+          return false;
+        }
+        Node* l = serving_leader();
+        if (!l->peer->propose("s" + std::to_string(++writes_)).ok()) {
+          if (!tick_once()) return false;  // e.g. counter exhausted: re-electing
+          --i;
+          continue;
+        }
+        drain(*l);
+      }
+      return true;
+    }
+    if (op == "crash" || op == "restart" || op == "stall" || op == "release") {
+      Node* n = resolve(arg);
+      if (!n) return fail("scenario: no member '" + arg + "' to " + op);
+      if (op == "crash" && n->alive) ++sent_count_["crash"], crash(*n);
+      if (op == "restart" && !n->alive) restart(*n);
+      if (op == "stall") n->disk_stalled = true;
+      if (op == "release") n->disk_stalled = false;
+      return true;
+    }
+    if (op == "partition") {
+      // partition leader,3: the members named on one side, everyone else on the other.
+      std::vector<int> side(static_cast<size_t>(config_.members) + 1, 1);
+      const int group = 0;
+      for (size_t i = 1; i < c.size(); ++i) {
+        size_t start = 0;
+        while (start < c[i].size()) {
+          size_t comma = c[i].find(',', start);
+          std::string id = c[i].substr(start, comma == std::string::npos ? comma : comma - start);
+          Node* n = resolve(id);
+          if (!n) return fail("scenario: no member '" + id + "' to partition");
+          side[static_cast<size_t>(n->id)] = group;
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+      }
+      for (ServerId x = 1; x <= config_.members; ++x) {
+        for (ServerId y = 1; y <= config_.members; ++y) {
+          Link& l = link(x, y);
+          l.blocked = side[static_cast<size_t>(x)] != side[static_cast<size_t>(y)];
+          if (l.blocked) {
+            l.queue.clear();
+            broken_quorum_.insert({std::min(x, y), std::max(x, y)});
+          }
+        }
+      }
+      return true;
+    }
+    if (op == "heal") {
+      for (Link& l : links_)
+        l.blocked = false;
+      return true;
+    }
+    if (op == "drop-next" && c.size() == 4) {
+      for (int t = 1; t <= 18; ++t) {
+        if (to_string(static_cast<PacketType>(t)) == c[1]) {
+          drop_next_.emplace_back(static_cast<PacketType>(t), std::atoi(c[2].c_str()),
+                                  std::atoi(c[3].c_str()));
+          return true;
+        }
+      }
+      return false;
+    }
+    if (op == "expect" && arg == "converged") {
+      return wait_for([&] { return converged(); }, kHealBoundTicks, "convergence");
+    }
+    if (op == "expect" && arg == "sent" && c.size() == 3) {
+      return sent_count_[c[2]] > 0 || fail("scenario: no " + c[2] + " was sent");
+    }
+    if (op == "expect" && arg == "no-serving-leader") {
+      return serving_leader() == nullptr || fail("scenario: a leader serves");
+    }
+    if (op == "expect" && arg == "epoch-above" && c.size() == 3) {
+      Node* l = serving_leader();
+      return (l && l->peer->epoch() > std::atoi(c[2].c_str())) ||
+             fail("scenario: no serving leader in an epoch above " + c[2]);
+    }
+    return false;
+  }
+
   Config& config_;
   SplitMix64Rng rng_;
   std::optional<QuorumVerifier> verifier_;
@@ -902,6 +1087,8 @@ class Simulation {
   uint64_t now_ = 0;
   uint64_t writes_ = 0;
   std::set<std::pair<ServerId, ServerId>> broken_quorum_;
+  std::vector<std::tuple<PacketType, ServerId, ServerId>> drop_next_;
+  std::map<std::string, uint64_t> sent_count_;  // quorum packets sent, by type
   std::map<ServerId, std::set<std::pair<ServerId, int64_t>>> sent_;
   std::map<ServerId, std::set<int64_t>> sent_leading_;
   std::map<std::pair<int64_t, int64_t>, ServerId> leader_of_round_;
@@ -918,8 +1105,48 @@ class Simulation {
 int usage() {
   std::fprintf(stderr,
                "usage: zab_sim [--seed N] [--seeds K] [--members M] [--observers O]\n"
-               "               [--fault-ticks T] [--verbose] [--forever] [--strict-rounds]\n");
+               "               [--fault-ticks T] [--verbose] [--forever] [--strict-rounds]\n"
+               "               [--scenario FILE]\n");
   return 2;
+}
+
+// Reads a scenario: `#` starts a comment; header lines (members, observers, last-counter,
+// history-entries) configure the run, every other line is a timeline command.
+bool load_scenario(const std::string& path, Config& c) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "zab_sim: cannot read %s\n", path.c_str());
+    return false;
+  }
+  c.scenario_path = path;
+  std::string line;
+  while (std::getline(in, line)) {
+    line = line.substr(0, line.find('#'));
+    std::istringstream words(line);
+    std::vector<std::string> cmd;
+    for (std::string w; words >> w;)
+      cmd.push_back(w);
+    if (cmd.empty()) continue;
+    uint64_t v = cmd.size() > 1 ? std::strtoull(cmd[1].c_str(), nullptr, 10) : 0;
+    if (cmd[0] == "members") {
+      c.members = static_cast<int>(v);
+    } else if (cmd[0] == "observers") {
+      c.observers = static_cast<int>(v);
+    } else if (cmd[0] == "last-counter") {
+      c.last_counter = static_cast<uint32_t>(v);
+    } else if (cmd[0] == "history-entries") {
+      c.history_entries = v;
+    } else {
+      c.script.push_back(std::move(cmd));
+    }
+  }
+  if (c.script.empty() || c.members == 0) {
+    std::fprintf(stderr, "zab_sim: %s: a scenario needs `members N` and a timeline\n",
+                 path.c_str());
+    return false;
+  }
+  if (c.observers < 0) c.observers = 0;
+  return true;
 }
 
 }  // namespace
@@ -952,6 +1179,8 @@ int main(int argc, char** argv) {
       base.observers = std::atoi(v);
     } else if (a == "--fault-ticks") {
       base.fault_ticks = std::strtoull(v, nullptr, 10);
+    } else if (a == "--scenario") {
+      if (!load_scenario(v, base)) return 2;
     } else {
       return usage();
     }
