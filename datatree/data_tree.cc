@@ -24,7 +24,8 @@ std::string_view read_key(std::string_view path) {
 
 // Snapshot framing.
 constexpr int32_t kSnapshotMagic = 0x434e534e;  // "CNSN"
-constexpr int32_t kSnapshotVersion = 1;
+// Version 2 adds each session's password; version 1 is still read.
+constexpr int32_t kSnapshotVersion = 2;
 // Smallest encodings, to bound counts read from a snapshot.
 constexpr size_t kAclEntryBytesMin = 8 + 4;
 constexpr size_t kSessionBytesMin = 8 + 4;
@@ -256,9 +257,9 @@ size_t DataTree::ephemeral_count() const {
 // ---- prepare ----
 
 Txn DataTree::prepare_create_session(SessionId session_id, int32_t timeout_ms, Zxid zxid,
-                                     int64_t now_ms) const {
+                                     int64_t now_ms, Bytes password) const {
   return Txn{TxnHeader{session_id, 0, zxid, now_ms, OpCode::kCreateSession},
-             CreateSessionTxn{timeout_ms}};
+             CreateSessionTxn{timeout_ms, std::move(password)}};
 }
 
 Txn DataTree::prepare_close_session(SessionId session_id, Zxid zxid, int64_t now_ms) const {
@@ -539,6 +540,7 @@ ApplyResult DataTree::apply(const Txn& txn) {
           r.path = body.path;
         } else if constexpr (std::is_same_v<T, CreateSessionTxn>) {
           sessions_[h.session_id] = body.timeout_ms;
+          session_passwords_[h.session_id] = body.password;
         } else if constexpr (std::is_same_v<T, CloseSessionTxn>) {
           apply_close_session(h, body, r);
         } else if constexpr (std::is_same_v<T, ErrorTxn>) {
@@ -712,6 +714,7 @@ void DataTree::apply_close_session(const TxnHeader& h, const CloseSessionTxn& t,
       apply_delete(h, path, r);
   }
   sessions_.erase(h.session_id);
+  session_passwords_.erase(h.session_id);
 }
 
 // ---- reads ----
@@ -929,7 +932,7 @@ std::vector<std::string> DataTree::expired_nodes(int64_t now_ms, size_t count_ma
 //
 // Format (jute): int magic "CNSN"; int version; long last_applied_zxid; long digest;
 // long next_acl_ref; int acl_count, acl_count x (long ref; vector<ACL>);
-// int session_count, session_count x (long id; int timeout_ms);
+// int session_count, session_count x (long id; int timeout_ms; buffer password (version 2));
 // int node_count, node_count x (ustring path; buffer data; long acl_ref; StatPersisted),
 // nodes in pre-order from "/" with children sorted, so every parent precedes its children.
 
@@ -949,6 +952,8 @@ wire::Bytes DataTree::serialize_snapshot() const {
   for (const auto& [id, timeout] : sessions_) {
     w.write_long(id);
     w.write_int(timeout);
+    auto pw = session_passwords_.find(id);
+    w.write_buffer(pw == session_passwords_.end() ? Bytes{} : pw->second);
   }
   w.write_int(static_cast<int32_t>(nodes_.size()));
   std::vector<std::string> stack{std::string(kRootPath)};
@@ -974,7 +979,9 @@ Result<std::unique_ptr<DataTree>> DataTree::load_snapshot(std::string_view bytes
     return Error(ErrorCode::kMarshallingError, std::move(detail));
   };
   wire::JuteReader r(bytes);
-  if (r.read_int() != kSnapshotMagic || r.read_int() != kSnapshotVersion || !r.ok()) {
+  const int32_t magic = r.read_int();
+  const int32_t version = r.read_int();
+  if (magic != kSnapshotMagic || (version != 1 && version != kSnapshotVersion) || !r.ok()) {
     return bad("not a Conclave snapshot");
   }
   auto tree = std::unique_ptr<DataTree>(new DataTree(options));
@@ -998,6 +1005,7 @@ Result<std::unique_ptr<DataTree>> DataTree::load_snapshot(std::string_view bytes
   for (int32_t i = 0; i < session_count && r.ok(); ++i) {
     SessionId id = r.read_long();
     tree->sessions_[id] = r.read_int();
+    tree->session_passwords_[id] = version >= 2 ? r.read_buffer() : Bytes{};
   }
   int32_t node_count = r.read_count(kNodeBytesMin);
   if (!r.ok() || node_count < 1) return bad("snapshot has no nodes");

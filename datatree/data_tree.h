@@ -84,8 +84,8 @@ class DataTree {
   // ---- write path ----
   Txn prepare(wire::OpCode op, const WriteRequest& req, const RequestContext& ctx, Zxid zxid,
               int64_t now_ms) const;
-  Txn prepare_create_session(SessionId session_id, int32_t timeout_ms, Zxid zxid,
-                             int64_t now_ms) const;
+  Txn prepare_create_session(SessionId session_id, int32_t timeout_ms, Zxid zxid, int64_t now_ms,
+                             Bytes password = {}) const;
   // The session's ephemerals become the txn's paths_to_delete.
   Txn prepare_close_session(SessionId session_id, Zxid zxid, int64_t now_ms) const;
   ApplyResult apply(const Txn& txn);
@@ -128,6 +128,12 @@ class DataTree {
 
   // ---- replicated sessions ----
   const std::map<SessionId, int32_t>& sessions() const { return sessions_; }
+  // The password replicated with the session; null for an unknown session, empty for one
+  // created by a version-1 transaction (before passwords were replicated).
+  const Bytes* session_password(SessionId id) const {
+    auto it = session_passwords_.find(id);
+    return it == session_passwords_.end() ? nullptr : &it->second;
+  }
 
   // ---- state ----
   uint64_t digest() const { return digest_; }
@@ -189,6 +195,7 @@ class DataTree {
   AclCache acls_;
   WatchRegistry watches_;
   std::map<SessionId, int32_t> sessions_;
+  std::map<SessionId, Bytes> session_passwords_;
   std::unordered_map<SessionId, std::set<std::string>> ephemerals_;
   std::set<std::string> containers_;
   std::set<std::string> ttls_;

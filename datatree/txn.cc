@@ -57,6 +57,7 @@ void encode_body(JuteWriter& w, const CheckVersionTxn& t) {
 void encode_body(JuteWriter& w, const CreateSessionTxn& t) {
   w.write_int(static_cast<int32_t>(BodyKind::kCreateSession));
   w.write_int(t.timeout_ms);
+  w.write_buffer(t.password);
 }
 void encode_body(JuteWriter& w, const CloseSessionTxn& t) {
   w.write_int(static_cast<int32_t>(BodyKind::kCloseSession));
@@ -92,7 +93,7 @@ bool read_strings(JuteReader& r, std::vector<std::string>& v) {
 }
 
 // Reads one body of the given kind; `allow_multi` is false inside a multi (no nesting).
-bool decode_leaf(JuteReader& r, BodyKind kind, TxnBody& out, bool allow_multi) {
+bool decode_leaf(JuteReader& r, BodyKind kind, TxnBody& out, bool allow_multi, int32_t version) {
   switch (kind) {
     case BodyKind::kCreate: {
       CreateTxn t;
@@ -136,7 +137,8 @@ bool decode_leaf(JuteReader& r, BodyKind kind, TxnBody& out, bool allow_multi) {
     case BodyKind::kCreateSession: {
       CreateSessionTxn t;
       t.timeout_ms = r.read_int();
-      out = t;
+      if (version >= 2) t.password = r.read_buffer();
+      out = std::move(t);
       return r.ok();
     }
     case BodyKind::kCloseSession: {
@@ -162,7 +164,7 @@ bool decode_leaf(JuteReader& r, BodyKind kind, TxnBody& out, bool allow_multi) {
         sub.type = static_cast<wire::OpCode>(r.read_int());
         auto sub_kind = static_cast<BodyKind>(r.read_int());
         TxnBody b;
-        if (!decode_leaf(r, sub_kind, b, false)) return false;
+        if (!decode_leaf(r, sub_kind, b, false, version)) return false;
         if (auto* c = std::get_if<CreateTxn>(&b)) {
           sub.body = std::move(*c);
         } else if (auto* d = std::get_if<DeleteTxn>(&b)) {
@@ -201,7 +203,8 @@ Bytes encode_txn(const Txn& txn) {
 
 Result<Txn> decode_txn(std::string_view bytes) {
   JuteReader r(bytes);
-  if (r.read_int() != kTxnFormatVersion || !r.ok()) {
+  const int32_t version = r.read_int();
+  if ((version != 1 && version != kTxnFormatVersion) || !r.ok()) {
     return Error(ErrorCode::kMarshallingError, "unknown txn format version");
   }
   Txn txn;
@@ -211,7 +214,7 @@ Result<Txn> decode_txn(std::string_view bytes) {
   txn.header.time_ms = r.read_long();
   txn.header.type = static_cast<wire::OpCode>(r.read_int());
   auto kind = static_cast<BodyKind>(r.read_int());
-  if (!r.ok() || !decode_leaf(r, kind, txn.body, true) || !r.ok()) {
+  if (!r.ok() || !decode_leaf(r, kind, txn.body, true, version) || !r.ok()) {
     return Error(ErrorCode::kMarshallingError, "malformed txn");
   }
   if (!r.at_end()) return Error(ErrorCode::kMarshallingError, "trailing bytes after txn");

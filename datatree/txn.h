@@ -2,7 +2,8 @@
 // logged, replicated and applied everywhere. Nothing in a transaction depends on the applying
 // member's clock, sessions or connections.
 //
-// Log encoding (jute, Conclave's own format, versioned by kTxnFormatVersion):
+// Log encoding (jute, Conclave's own format, versioned by kTxnFormatVersion; version 1, without
+// the session password, is still read):
 //   int version; TxnHeader{long session_id; int cxid; long zxid; long time_ms; int type};
 //   int body_kind; body fields (see txn.cc), where a MultiTxn body is
 //   int count; count x (int type; int body_kind; body).
@@ -25,7 +26,7 @@ namespace conclave::datatree {
 
 using wire::Bytes;
 
-constexpr int32_t kTxnFormatVersion = 1;
+constexpr int32_t kTxnFormatVersion = 2;
 // Sub-transactions of one multi; ZooKeeper has no limit but the packet size bounds it, and a
 // decoder must not trust a count.
 constexpr int32_t kMultiOpsMax = 100'000;
@@ -79,6 +80,9 @@ struct CheckVersionTxn {
 
 struct CreateSessionTxn {
   int32_t timeout_ms = 0;
+  // The password the creating member handed the client: replicated, so that the session can
+  // move to any member (empty in version-1 logs: the creating member's secret checks it).
+  Bytes password{};
   bool operator==(const CreateSessionTxn&) const = default;
 };
 

@@ -38,6 +38,8 @@ TEST(SnapshotTest, RoundTripEqualsOriginal) {
   EXPECT_EQ(copy.last_applied_zxid(), tree.last_applied_zxid());
   EXPECT_EQ(copy.node_count(), tree.node_count());
   EXPECT_EQ(copy.sessions(), tree.sessions());
+  ASSERT_NE(copy.session_password(kSession), nullptr);
+  EXPECT_EQ(*copy.session_password(kSession), "pw-" + std::to_string(kSession));
   EXPECT_EQ(copy.approximate_data_size(), tree.approximate_data_size());
   EXPECT_EQ(copy.ephemeral_count(), tree.ephemeral_count());
   EXPECT_EQ(copy.acl_cache_size(), tree.acl_cache_size());

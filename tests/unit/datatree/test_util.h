@@ -45,7 +45,8 @@ class Driver {
     return write(wire::OpCode::kSetData, wire::SetDataRequest{path, data, version}, ctx);
   }
   ApplyResult open_session(SessionId id, int32_t timeout_ms = 30000) {
-    Txn txn = tree_.prepare_create_session(id, timeout_ms, ++zxid_, now_ms_);
+    Txn txn =
+        tree_.prepare_create_session(id, timeout_ms, ++zxid_, now_ms_, "pw-" + std::to_string(id));
     log_.push_back(txn);
     return tree_.apply(txn);
   }

@@ -15,7 +15,7 @@ std::vector<Txn> sample_txns() {
   v.push_back(Txn{h, SetDataTxn{"/a", std::string("\0\1\2", 3), 4}});
   v.push_back(Txn{h, SetAclTxn{"/a", {wire::Acl{1, wire::Id{"digest", "u:h"}}}, 2}});
   v.push_back(Txn{h, CheckVersionTxn{"/a", 9}});
-  v.push_back(Txn{h, CreateSessionTxn{30000}});
+  v.push_back(Txn{h, CreateSessionTxn{30000, "0123456789abcdef"}});
   v.push_back(Txn{h, CloseSessionTxn{{"/e1", "/e2"}}});
   v.push_back(Txn{h, ErrorTxn{ErrorCode::kNodeExists}});
   MultiTxn m;
@@ -37,6 +37,18 @@ TEST(TxnTest, RoundTrip) {
     ASSERT_TRUE(back.ok()) << back.error().to_string();
     EXPECT_EQ(*back, txn);
   }
+}
+
+// Logs written before passwords were replicated (format version 1) still read.
+TEST(TxnTest, Version1CreateSessionReadsWithoutAPassword) {
+  TxnHeader h{0x1234, 0, 0x100000001, 1'700'000'000'000, wire::OpCode::kCreateSession};
+  // Version 2 with an empty password is version 1 plus the password's 4-byte length.
+  Bytes v1 = encode_txn(Txn{h, CreateSessionTxn{30000, ""}});
+  v1.resize(v1.size() - 4);
+  v1[3] = 1;  // the leading big-endian int: the format version
+  auto back = decode_txn(v1);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(*back, (Txn{h, CreateSessionTxn{30000, ""}}));
 }
 
 TEST(TxnTest, EveryTruncationFails) {
