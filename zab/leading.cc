@@ -66,7 +66,9 @@ void Leading::snapshot_taken(ServerId learner, Zxid zxid, std::string data) {
   auto it = learners_.find(learner);
   // Synced again since the request (or gone): the old request is moot.
   if (it == learners_.end() || it->second.streaming) return;
-  check(zxid == replica_.applied, "snapshot_taken() with a state other than the applied one");
+  check(zxid >= replica_.applied && replica_.history.contains(zxid),
+        "snapshot_taken() with a state before the commit point or not in our history");
+  it->second.snapshot_zxid = zxid;
   stream_sync(learner, it->second, PacketType::kSnap, zxid, std::move(data));
 }
 
@@ -101,7 +103,7 @@ void Leading::step(ServerId from, const QuorumPacket& p) {
         if (slot.newleader_acked) return;
         slot.newleader_acked = true;
         if (serving_) {
-          send(from, QuorumPacket{.type = PacketType::kUpToDate, .zxid = p.zxid});
+          send_uptodates();
         } else {
           maybe_serve();
         }
@@ -224,14 +226,19 @@ void Leading::maybe_serve() {
     committed_ = established_last_;
     replica_.applied = committed_;
   }
+  send_uptodates();
+  try_commit();
+  answer_syncs();
+}
+
+void Leading::send_uptodates() {
   for (auto& [id, slot] : learners_) {
-    if (slot.newleader_acked) {
+    if (slot.newleader_acked && !slot.uptodate_sent && committed_ >= slot.snapshot_zxid) {
+      slot.uptodate_sent = true;
       send(id, QuorumPacket{.type = PacketType::kUpToDate,
                             .zxid = make_zxid(static_cast<uint32_t>(epoch_), 0)});
     }
   }
-  try_commit();
-  answer_syncs();
 }
 
 void Leading::try_commit() {
@@ -268,6 +275,7 @@ void Leading::commit_through(Zxid z) {
   }
   committed_ = z;
   replica_.applied = z;
+  send_uptodates();
   replica_.history.trim(options_.history_entries_max, std::min(replica_.applied, replica_.durable));
   answer_syncs();
 }

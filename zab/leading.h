@@ -24,7 +24,9 @@
 //   history; to an observer: the committed part only, the rest comes as INFORM), then
 //   NEWLEADER. From then on the learner receives the live PROPOSAL/COMMIT (INFORM) stream.
 // - S3 the leader serves once the voters that acknowledged NEWLEADER, itself included, form a
-//   quorum; then it sends UPTODATE to each of them, and to every later one as it acknowledges.
+//   quorum; then it sends UPTODATE to each of them, and to every later one as it acknowledges,
+//   but never before the entries in a learner's snapshot are committed (a learner serves
+//   clients from UPTODATE on and must not show them an entry that could still be lost).
 //   The history at establishment is committed at that moment.
 // - B1 propose() works only while serving; zxid = makeZxid(epoch, counter+1); past
 //   last_counter the leader goes back to election instead (ZOOKEEPER-1277).
@@ -63,8 +65,11 @@ class Leading {
   // The Replica's durable zxid moved (Peer updated it).
   void on_log_durable();
   void current_epoch_durable(int64_t epoch);
-  // The caller's answer to a snapshot request: the state machine at `zxid` (= applied).
+  // The caller's answer to a snapshot request: the state machine at `zxid`, between the last
+  // committed and the last proposed zxid.
   void snapshot_taken(ServerId learner, Zxid zxid, std::string data);
+  // The zxid the next propose() would assign (the caller prepares its transaction with it).
+  Zxid next_zxid() const { return make_zxid(static_cast<uint32_t>(epoch_), counter_ + 1); }
 
   bool serving() const { return serving_; }
   bool ended() const { return ended_; }
@@ -82,6 +87,8 @@ class Leading {
     bool observer = false;
     bool streaming = false;  // the sync stream was sent; the live stream follows
     bool newleader_acked = false;
+    bool uptodate_sent = false;
+    Zxid snapshot_zxid = 0;  // UPTODATE waits until this is committed
     Zxid acked = 0;
     uint64_t last_heard_tick = 0;
   };
@@ -91,6 +98,7 @@ class Leading {
   Zxid sync_commit_point() const;
   void maybe_write_current_epoch();
   void maybe_serve();
+  void send_uptodates();
   void try_commit();
   void commit_through(Zxid z);
   void answer_syncs();

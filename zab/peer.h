@@ -40,7 +40,8 @@
 // - Within one PeerReady, every committed entry precedes (in time) every truncation or snapshot
 //   install: apply the committed entries first, then carry out the storage operations.
 // - snapshot_taken(learner, zxid, data) answers a snapshot request with the state machine
-//   after every committed entry handed out so far was applied (zxid = applied()).
+//   at a zxid between applied() (every committed entry handed out so far applied) and
+//   last_zxid() (a leader may apply what it proposes before it commits).
 #pragma once
 
 #include <cstdint>
@@ -135,6 +136,9 @@ class Peer {
 
   // Leader, serving: a new entry; returns its zxid.
   Result<Zxid> propose(std::string data);
+  // Leader: the zxid the next propose() assigns (a transaction names its own zxid); 0 when
+  // not leading.
+  Zxid next_proposal_zxid() const { return leading_ ? leading_->next_zxid() : 0; }
   // Learner, serving: a client write for the leader (REQUEST); a sync() (answered in
   // PeerReady::syncs_done, in order).
   Status forward(std::string request);

@@ -103,6 +103,27 @@ TEST(LeadingTest, S1SnapWhenTruncWouldCrossAnEpochOrTheLearnersSnapshot) {
   EXPECT_EQ(p[2].type, PacketType::kNewLeader);
 }
 
+TEST(LeadingTest, S3ASnapshotAheadOfTheCommitPointDelaysUpToDate) {
+  Replica r = replica_with(0);
+  Leading l(1, voters({1, 2, 3}), kOptions, kEpoch, r);
+  serve(l, r, {2});
+  ASSERT_TRUE(l.propose("a").ok());  // the caller applied it at once: its state is at 2:1
+  l.add_learner(learner(3, make_zxid(5, 5)));
+  ASSERT_EQ(l.take_ready().snapshot_requests, (std::vector<ServerId>{3}));
+  l.snapshot_taken(3, make_zxid(kEpoch, 1), "tree with a");
+  auto p = to(l.take_ready(), 3);
+  ASSERT_EQ(p.size(), 2u);  // SNAP at 2:1, NEWLEADER
+  l.step(3, from(3, PacketType::kAck, kNewLeader));
+  EXPECT_TRUE(to(l.take_ready(), 3).empty());  // 2:1 is not committed: no UPTODATE yet
+  l.step(2, from(2, PacketType::kAck, make_zxid(kEpoch, 1)));
+  r.durable = make_zxid(kEpoch, 1);
+  l.on_log_durable();
+  p = to(l.take_ready(), 3);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].type, PacketType::kCommit);
+  EXPECT_EQ(p[1].type, PacketType::kUpToDate);
+}
+
 TEST(LeadingTest, S1SnapWhenTheLearnerIsBelowOurWindow) {
   Replica r = replica_with(6, make_zxid(1, 4));  // entries 1:5, 1:6 kept
   Leading l(1, voters({1, 2, 3}), kOptions, kEpoch, r);
