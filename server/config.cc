@@ -279,7 +279,8 @@ Result<ParsedConfig> load_config(const std::string& path) {
   auto parsed = parse_config(text.str(), path);
   if (!parsed) return parsed;
   std::ifstream myid(parsed->config.data_dir + "/myid");
-  if (myid) {
+  const bool myid_found = static_cast<bool>(myid);
+  if (myid_found) {
     std::string id_text;
     std::getline(myid, id_text);
     int64_t id = 0;
@@ -288,6 +289,25 @@ Result<ParsedConfig> load_config(const std::string& path) {
                    parsed->config.data_dir + "/myid: expected a server id, got '" + id_text + "'");
     }
     parsed->config.my_id = id;
+  }
+  // An ensemble member must know which server.N it is (QuorumPeerConfig refuses to start too).
+  const Config& c = parsed->config;
+  if (c.servers.size() >= 2) {
+    std::string ids;
+    bool listed = false;
+    for (const auto& s : c.servers) {
+      ids += (ids.empty() ? "" : ", ") + std::to_string(s.id);
+      listed = listed || s.id == c.my_id;
+    }
+    if (!myid_found) {
+      return Error(ErrorCode::kBadArguments,
+                   c.data_dir + "/myid missing: an ensemble member needs its server id there (" +
+                       path + " lists servers " + ids + ")");
+    }
+    if (!listed) {
+      return Error(ErrorCode::kBadArguments, c.data_dir + "/myid says " + std::to_string(c.my_id) +
+                                                 ", but " + path + " lists only servers " + ids);
+    }
   }
   return parsed;
 }

@@ -15,10 +15,14 @@ namespace conclave::server {
 namespace {
 
 // ZooKeeper's list less gtmk/stmk/hash: Conclave has no trace mask, and its digest is not
-// ZooKeeper's digest history, so answering those would only pretend.
-constexpr std::array<std::string_view, 15> kWords = {"conf", "cons", "crst", "dirs", "dump",
-                                                     "envi", "ruok", "srvr", "srst", "stat",
-                                                     "wchc", "wchp", "wchs", "mntr", "isro"};
+// ZooKeeper's digest history, so answering those would only pretend. Plus our own `zabs`.
+constexpr std::array<std::string_view, 16> kWords = {"conf", "cons", "crst", "dirs", "dump", "envi",
+                                                     "ruok", "srvr", "srst", "stat", "wchc", "wchp",
+                                                     "wchs", "mntr", "isro", "zabs"};
+
+// AbstractFourLetterCommand.ZK_NOT_SERVING.
+constexpr std::string_view kNotServing =
+    "This ZooKeeper instance is not currently serving requests";
 
 std::string hex(int64_t v) {
   std::ostringstream s;
@@ -64,8 +68,10 @@ void server_summary(ZkServer& s, std::ostringstream& out) {
       << "Connections: " << s.connections().size() << "\n"
       << "Outstanding: " << s.outstanding_requests() << "\n"
       << "Zxid: " << hex(s.last_zxid()) << "\n"
-      << "Mode: standalone\n"
+      << "Mode: " << s.mode() << "\n"
       << "Node count: " << s.tree().node_count() << "\n";
+  // ZooKeeper's leader adds its proposal sizes (BufferStats: -1 until the first proposal).
+  if (s.mode() == "leader") out << "Proposal sizes last/min/max: -1/-1/-1\n";
 }
 
 // ZooKeeper's layout: `[0]` and the short form for a connection without a session (such as
@@ -101,7 +107,7 @@ std::string mntr(ZkServer& s) {
   storage::FsyncStats fs = s.fsync_stats();
   auto kv = [&](std::string_view k, const auto& v) { out << "zk_" << k << "\t" << v << "\n"; };
   kv("version", server_version());
-  kv("server_state", "standalone");
+  kv("server_state", s.mode());
   kv("avg_latency", fixed1(st.latency.avg()));
   kv("max_latency", st.latency.max_ms);
   kv("min_latency", st.latency.min_or_zero());
@@ -155,7 +161,14 @@ std::string run_four_letter_word(ZkServer& s, const std::string& word) {
   }
   std::ostringstream out;
   const Config& c = s.config();
+  // ZooKeeper answers ruok whenever the process listens, serving or not (its docs say so).
   if (word == "ruok") return "imok";
+  if (word == "zabs") return s.ensemble() ? s.ensemble()->state_text() : "role\tstandalone\n";
+  if (!s.serving()) {
+    // As ZooKeeper's commands when isZKServerRunning() is false; envi does not ask.
+    if (word == "isro") return "null";
+    if (word != "envi") return std::string(kNotServing) + "\n";
+  }
   if (word == "isro") return "rw";
   if (word == "srvr") {
     out << "Zookeeper version: " << server_version() << "\n";

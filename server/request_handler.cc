@@ -151,6 +151,13 @@ void ZkServer::on_packet(ClientConnection& conn, std::string_view body) {
 }
 
 void ZkServer::handle_connect(ClientConnection& conn, std::string_view body) {
+  if (!accepts_sessions()) {
+    // As ZooKeeper does while its server is not running: close right after the connect
+    // request; the client tries the next server.
+    log::info("refusing session from ", conn.remote_endpoint(), ": not serving");
+    conn.close();
+    return;
+  }
   auto req = wire::decode_connect_request(body);
   if (!req.ok()) {
     log::warn("closing ", conn.remote_endpoint(),

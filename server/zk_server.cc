@@ -48,6 +48,18 @@ Result<std::string> load_or_create_secret(const std::string& data_dir) {
   return secret;
 }
 
+// The ensemble as the driver sees it: every server.N line, tickTime and the limits.
+ensemble::DriverOptions ensemble_options(const Config& c) {
+  ensemble::DriverOptions o;
+  o.my_id = c.my_id;
+  for (const ServerSpec& s : c.servers)
+    o.members.push_back({s.id, s.host, s.quorum_port, s.election_port, s.observer});
+  o.tick_time_ms = c.tick_time_ms;
+  o.init_limit_ticks = static_cast<uint64_t>(c.init_limit_ticks);
+  o.sync_limit_ticks = static_cast<uint64_t>(c.sync_limit_ticks);
+  return o;
+}
+
 }  // namespace
 
 ZkServer::ZkServer(asio::io_context& io, Config config, Clock& clock)
@@ -118,6 +130,14 @@ Status ZkServer::start() {
   snapshot_threshold_ =
       half + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(config_.snap_count - half));
 
+  // One server line or none is a standalone server, as in ZooKeeper (standaloneEnabled=true).
+  if (config_.servers.size() >= 2) {
+    ensemble_ = std::make_unique<ensemble::QuorumPeerDriver>(
+        io_, ensemble_options(config_), *log_, durable_zxid_, recovered->snapshot_zxid);
+    Status joined = ensemble_->start();
+    if (!joined.ok()) return joined;
+  }
+
   boost::system::error_code bec;
   auto address = asio::ip::make_address(config_.client_port_address, bec);
   if (bec) {
@@ -148,6 +168,7 @@ void ZkServer::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   tick_timer_.cancel();
+  if (ensemble_) ensemble_->stop();
   auto conns = connections_;
   for (auto& [id, c] : conns)
     c->close();
@@ -385,7 +406,9 @@ void ZkServer::on_tick() {
   probe_storage();
   snapshotter_->poll(durable_zxid_);
   maybe_snapshot();  // a burst may have outrun the snapshot that was under way
-  if (!storage_failed_) {
+  // In an ensemble only the leader orders transactions, through ZAB; until the server proposes
+  // through it, nobody expires sessions or reaps nodes (ZooKeeper's followers never do).
+  if (!storage_failed_ && !ensemble_) {
     expire_sessions();
     reap_expired_nodes();
   }

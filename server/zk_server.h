@@ -28,6 +28,7 @@
 #include "datatree/data_tree.h"
 #include "server/client_connection.h"
 #include "server/config.h"
+#include "server/ensemble/quorum_peer_driver.h"
 #include "server/server_stats.h"
 #include "server/snapshotter.h"
 #include "session/session_ids.h"
@@ -78,6 +79,16 @@ class ZkServer {
   }
   int64_t now_ms() const { return clock_.monotonic_ms(); }
   uint64_t snapshots_written() const { return snapshotter_ ? snapshotter_->published_count() : 0; }
+  // The ensemble member's ZAB; null when standalone (one server line or none).
+  const ensemble::QuorumPeerDriver* ensemble() const { return ensemble_.get(); }
+  // What ZooKeeper's four-letter words call running: standalone, or a member in broadcast.
+  // Otherwise most words answer that the server is not serving.
+  bool serving() const { return !ensemble_ || ensemble_->serving(); }
+  // srvr's Mode and mntr's zk_server_state: standalone, leader, follower or observer.
+  std::string_view mode() const { return ensemble_ ? ensemble_->mode() : "standalone"; }
+  // An ensemble member serves no session yet: a session is a transaction, and the request
+  // pipeline does not propose through ZAB yet.
+  bool accepts_sessions() const { return !ensemble_; }
 
  private:
   void accept_next();
@@ -148,6 +159,9 @@ class ZkServer {
   int64_t txns_since_snapshot_ = 0;
   int64_t snapshot_threshold_ = 0;
   std::unique_ptr<Snapshotter> snapshotter_;
+
+  // Declared after log_, which it writes the epochs to, so that it is destroyed first.
+  std::unique_ptr<ensemble::QuorumPeerDriver> ensemble_;
 
   ServerStats stats_;
 };
