@@ -23,6 +23,7 @@ import time
 from zkservers import four_letter_word
 
 NOT_SERVING = "This ZooKeeper instance is not currently serving requests"
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 STARTUP_TIMEOUT_S = 30
 
 
@@ -172,6 +173,14 @@ class Member:
                 self.proc.kill()
                 self.proc.wait()
 
+    def sanitizer_reports(self):
+        """Lines where ASan/UBSan/LSan reported something (sanitizer builds), over every run."""
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return [line.rstrip() for line in f if any(m in line for m in SANITIZER_MARKERS)]
+        except OSError:
+            return []
+
     def log_tail(self, lines=30):
         try:
             with open(self.log_path, errors="replace") as f:
@@ -287,12 +296,18 @@ class Ensemble:
         raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{self.describe()}")
 
     def cleanup(self):
+        """Stops every member (SIGTERM: a sanitizer build reports leaks at exit) and returns
+        the sanitizer reports found in their logs; removes the work directory."""
         for m in self.members.values():
             m.stop()
+        reports = {m.id: m.sanitizer_reports() for m in self.members.values()}
         shutil.rmtree(self.workdir, ignore_errors=True)
+        return {sid: r for sid, r in reports.items() if r}
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.cleanup()
+    def __exit__(self, exc_type, exc, tb):
+        reports = self.cleanup()
+        if reports and exc_type is None:
+            raise AssertionError(f"sanitizer reports from members: {reports}")
