@@ -39,8 +39,10 @@ struct ClientOptions {
   std::string session_password;
   // Calls submitted and not yet answered; one more fails at once with ThrottledOp.
   size_t max_pending_requests = 10'000;
-  // A TCP connect plus handshake must finish within this; 0 means ZooKeeper's rule,
-  // session_timeout_ms divided by the number of hosts.
+  // A TCP connect plus handshake must finish within this. 0 means ZooKeeper's clients' rules:
+  // the session timeout (the negotiated one once there is a session) divided by the number of
+  // hosts (Java), but at most 2/3 of it (C), so that with one host a server that accepts the
+  // connection and never answers still leaves a third of the timeout to re-attach.
   int32_t connect_timeout_ms = 0;
   // After a full round of hosts failed, wait before the next round; doubles up to the max.
   int32_t reconnect_backoff_initial_ms = 50;

@@ -288,10 +288,7 @@ void SessionCore::start_connect() {
   const uint64_t gen = generation_;
   decoder_ = wire::FrameDecoder(limits::kMaxReplyBytes);
   const HostPort& hp = hosts_.next();
-  const int32_t timeout = options_.connect_timeout_ms > 0
-                              ? options_.connect_timeout_ms
-                              : options_.session_timeout_ms / static_cast<int32_t>(hosts_.size());
-  attempt_deadline_ms_ = now_ms() + timeout;
+  attempt_deadline_ms_ = now_ms() + attempt_timeout_ms();
   log::debug("client: connecting to ", hp.host, ":", hp.port);
   resolver_.async_resolve(
       hp.host, std::to_string(hp.port),
@@ -315,6 +312,19 @@ void SessionCore::start_connect() {
   arm_timer();
 }
 
+// A server that took the TCP connection may still never answer the ConnectRequest (Apache
+// ZooKeeper 3.8.0 does so with a connection that arrives while it starts up: it fails to close
+// it, ZOOKEEPER-5051). An attempt that hears nothing for 2/3 of the session timeout is given
+// up, as ZooKeeper's C client does (its connect shares the 2/3 read timeout), leaving the last
+// third to re-attach before the server expires the session; with several hosts, ZooKeeper's
+// Java rule (the timeout split between them) is the shorter one.
+int64_t SessionCore::attempt_timeout_ms() const {
+  if (options_.connect_timeout_ms > 0) return options_.connect_timeout_ms;
+  const int64_t session_ms =
+      session_established_ ? negotiated_timeout_ms_.load() : options_.session_timeout_ms;
+  return std::min<int64_t>(session_ms * 2 / 3, session_ms / static_cast<int64_t>(hosts_.size()));
+}
+
 void SessionCore::on_connected_socket() {
   boost::system::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
@@ -331,6 +341,8 @@ void SessionCore::on_connected_socket() {
   if (req.passwd.empty()) req.passwd = Bytes(wire::kSessionPasswdBytes, '\0');
   req.read_only = options_.read_only;
   req.has_read_only = true;
+  log::debug("client: connected, asking for session ", req.session_id, " (last zxid seen ",
+             req.last_zxid_seen, ")");
   send_raw(wire::encode_connect_request(req));
   start_read();
 }
@@ -402,6 +414,8 @@ void SessionCore::on_handshake(std::string_view body) {
                    "the server reports the session expired");
     return;
   }
+  log::debug("client: session ", resp->session_id, " established, timeout ", resp->timeout_ms,
+             " ms");
   phase_ = Phase::kConnected;
   session_established_ = true;
   last_recv_ms_ = now_ms();

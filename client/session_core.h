@@ -111,6 +111,7 @@ class SessionCore {
   // ---- I/O thread only ----
   void on_submit(Call call);
   void start_connect();
+  int64_t attempt_timeout_ms() const;
   void on_connected_socket();
   void start_read();
   void on_frame(std::string_view body);

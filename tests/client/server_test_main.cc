@@ -1,15 +1,20 @@
 // main() of client_server_tests: reads the runner's flags (--hosts, --server-kind,
-// --control-out, --control-in), then runs GoogleTest.
+// --control-out, --control-in), then runs GoogleTest. CONCLAVE_LOG_LEVEL=debug in the
+// environment turns on the client library's debug trace (connects, disconnects and why).
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "common/log.h"
 #include "tests/client/test_env.h"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  if (const char* lvl = std::getenv("CONCLAVE_LOG_LEVEL"); lvl && std::string(lvl) == "debug") {
+    conclave::log::set_level(conclave::log::Level::kDebug);
+  }
   auto& e = conclave::client::testing::env();
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <set>
+#include <vector>
 
 #include "client/client.h"
 #include "client/connect_string.h"
@@ -170,6 +172,37 @@ TEST(ClientWithoutServer, CloseFromACallback) {
   });
   ASSERT_EQ(closed.get_future().wait_for(10s), std::future_status::ready);
   EXPECT_EQ(zk->state(), SessionState::kClosed);
+}
+
+// A server that takes the connection and never answers the ConnectRequest (as Apache
+// ZooKeeper 3.8.0 does with a connection that arrives while it starts up, ZOOKEEPER-5051):
+// with one host the handle gives up after 2/3 of the session timeout, not the whole of it,
+// and tries again, so a session could still be re-attached in the last third.
+TEST(ClientWithoutServer, SilentServerIsLeftAfterTwoThirdsOfTheSessionTimeout) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io,
+                                   asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::vector<asio::ip::tcp::socket> accepted;  // kept open, never read
+  std::vector<std::chrono::steady_clock::time_point> accepted_at;
+  std::function<void()> accept_next = [&] {
+    acceptor.async_accept([&](const boost::system::error_code& ec, asio::ip::tcp::socket s) {
+      if (ec) return;
+      accepted_at.push_back(std::chrono::steady_clock::now());
+      accepted.push_back(std::move(s));
+      if (accepted_at.size() < 2) accept_next();
+    });
+  };
+  accept_next();
+  ClientOptions o;
+  o.session_timeout_ms = 3'000;
+  auto c = Client::connect("127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()), o);
+  ASSERT_TRUE(c.ok());
+  io.run_for(10s);  // returns once the second connection is in
+  ASSERT_EQ(accepted_at.size(), 2u);
+  const auto gap = accepted_at[1] - accepted_at[0];
+  EXPECT_GE(gap, 1'900ms);  // 2/3 of 3 s, less scheduling slack
+  EXPECT_LT(gap, 3'000ms);  // before the whole session timeout
+  (*c)->close();
 }
 
 }  // namespace

@@ -19,6 +19,12 @@ import tempfile
 import time
 
 ZK_CLASSPATH = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
+# Debian's zookeeper.jar has no SLF4J binding, so on its own it logs nothing. These two jars
+# (packages libslf4j-java and liblog4j1.2-java, both dependencies of libzookeeper-java) route
+# its log to log4j 1.2, configured by ZK_LOG4J_CONFIG: INFO and above to server.log.
+ZK_LOG_JARS = "/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar"
+ZK_LOG4J_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "zookeeper-log4j.properties")
 READY_TIMEOUT_S = 60
 
 
@@ -86,9 +92,8 @@ class Server:
         if self.kind == "conclave":
             return [self.binary, self.cfg_path]
         return [
-            "java", "-Xmx512m", "-cp", ZK_CLASSPATH,
-            f"-Dzookeeper.log.dir={self.workdir}",
-            "-Dzookeeper.root.logger=INFO,CONSOLE",
+            "java", "-Xmx512m", "-cp", f"{ZK_CLASSPATH}:{ZK_LOG_JARS}",
+            f"-Dlog4j.configuration=file:{ZK_LOG4J_CONFIG}",
             "-Dzookeeper.admin.enableServer=false",
             *[f"-D{k}={v}" for k, v in self.java_props.items()],
             "org.apache.zookeeper.server.quorum.QuorumPeerMain", self.cfg_path,
