@@ -16,7 +16,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "harness"))
 
-from zkensemble import NOT_SERVING, Ensemble  # noqa: E402
+from zkensemble import NOT_SERVING, Ensemble, wait_for  # noqa: E402
 from zkraw import ConnectionClosed, RawConnection  # noqa: E402
 
 ARGS = None
@@ -99,7 +99,33 @@ class EnsembleElectionTest(unittest.TestCase):
             self.assert_refuses_sessions(leader)
             self.assert_refuses_sessions(ens.members[view.followers[0]])
 
-            self.fail_over_and_rejoin(ens)
+            view = self.fail_over_and_rejoin(ens)
+
+            # A leader that loses its quorum stops serving (the core's syncLimit on pings).
+            for sid in view.followers:
+                ens.members[sid].kill9()
+            leader = ens.members[view.leader]
+            wait_for(lambda: leader.zabs().get("phase") in ("ELECTION", "DISCOVERY"),
+                     STABLE_TIMEOUT_S, "the leader without a quorum to stop leading")
+            self.assertEqual(leader.word("srvr"), NOT_SERVING + "\n")
+
+    def test_frozen_leader_is_replaced(self):
+        """SIGSTOP keeps the leader's connections open: only the missing pings tell its
+        followers, after syncLimit. Thawed, the old leader finds its term over and follows."""
+        with Ensemble(ARGS.binary, participants=3) as ens:
+            ens.start()
+            first = ens.wait_stable(STABLE_TIMEOUT_S, "the first leader")
+            old = ens.members[first.leader]
+            old.freeze()
+            try:
+                second = ens.wait_stable(STABLE_TIMEOUT_S, "a new leader while the old is frozen",
+                                         check=lambda v: v.leader != old.id, exclude=[old.id])
+            finally:
+                old.thaw()
+            third = ens.wait_stable(STABLE_TIMEOUT_S, f"{old.id} following after its thaw",
+                                    check=lambda v: old.id in v.followers)
+            self.assertEqual(third.leader, second.leader)
+            self.assertGreater(third.epoch, first.epoch)
 
     def test_five_members(self):
         with Ensemble(ARGS.binary, participants=5) as ens:

@@ -59,6 +59,17 @@ def free_ports(count):
             s.close()
 
 
+def wait_for(predicate, timeout, what, interval=0.05):
+    """Polls `predicate` until it returns a true value (returned) or raises on the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
 def parse_zabs(text):
     """The `zabs` answer as a dict (values as strings); {} when there was no answer."""
     out = {}
@@ -141,8 +152,8 @@ class Member:
     def word(self, word, timeout=2.0):
         return four_letter_word(self.client_port, word, timeout=timeout)
 
-    def zabs(self):
-        return parse_zabs(self.word("zabs"))
+    def zabs(self, timeout=2.0):
+        return parse_zabs(self.word("zabs", timeout=timeout))
 
     def mode(self):
         """srvr's Mode (leader/follower/observer), 'not serving', or None with no answer."""
@@ -162,6 +173,14 @@ class Member:
         if self.alive():
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+
+    def freeze(self):
+        """SIGSTOP: the process holds its sockets open but answers nothing (like a long GC
+        pause, or a partition TCP does not notice)."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.proc.send_signal(signal.SIGCONT)
 
     def stop(self):
         self.expected_alive = False
@@ -237,14 +256,14 @@ class Ensemble:
         for m in chosen:
             m.wait_listening()
 
-    def live(self):
-        return [m for m in self.members.values() if m.alive()]
+    def live(self, exclude=()):
+        return [m for m in self.members.values() if m.alive() and m.id not in exclude]
 
-    def view(self):
+    def view(self, exclude=()):
         """The View if every live member serves (broadcast) with one leader -- the leader
         LEADING, every other participant FOLLOWING and every observer OBSERVING it, all in the
         same epoch, and srvr agreeing -- else None."""
-        live = self.live()
+        live = self.live(exclude)
         if not live:
             return None
         states = {m.id: m.zabs() for m in live}
@@ -277,19 +296,20 @@ class Ensemble:
         """Every member's zabs and log tail, for a failure message."""
         parts = []
         for m in self.members.values():
-            state = m.zabs() if m.alive() else "(not running)"
+            state = m.zabs(timeout=0.5) if m.alive() else "(not running)"
             parts.append(f"--- member {m.id}: {state}\n{m.log_tail(15)}")
         return "\n".join(parts)
 
-    def wait_stable(self, timeout=60, what="a stable ensemble", check=None):
-        """Polls view() until it is not None (and `check(view)` holds, if given)."""
+    def wait_stable(self, timeout=60, what="a stable ensemble", check=None, exclude=()):
+        """Polls view() until it is not None (and `check(view)` holds, if given). Members in
+        `exclude` (frozen ones, which cannot answer) are left out of the view."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for m in self.members.values():
                 if m.expected_alive and not m.alive():
                     raise AssertionError(f"member {m.id} exited with {m.proc.returncode}\n"
                                          f"{self.describe()}")
-            v = self.view()
+            v = self.view(exclude)
             if v is not None and (check is None or check(v)):
                 return v
             time.sleep(0.1)
