@@ -60,6 +60,20 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   std::vector<wire::Id> auth_ids;
   bool is_super = false;
 
+  // Ensemble learner (ZkServer, server/replication.cc): requests sent to the leader and not
+  // answered yet, oldest first; the requests held behind them so that the session's requests
+  // are answered in the order sent (a read must see the write before it); and a connect whose
+  // new session is being created through the leader.
+  struct Forwarded {
+    int32_t xid = 0;
+    wire::OpCode op = wire::OpCode::kError;
+    std::string path;  // sync's
+  };
+  std::deque<Forwarded> forwarded;
+  std::deque<std::string> held;
+  bool awaiting_session = false;
+  bool connect_read_only = false;  // the connect request's readOnly field was present
+
   // Statistics for `cons` and `stat` (ZooKeeper's names in comments).
   uint64_t packets_received = 0;      // recved
   uint64_t packets_sent = 0;          // sent

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "datatree/auth.h"
+#include "server/forwarded_request.h"
 #include "server/zk_server.h"
 #include "wire/packet.h"
 
@@ -19,24 +20,7 @@ struct Overloaded : Fs... {
   using Fs::operator()...;
 };
 
-// The opcodes that change the tree and go through the log.
-bool is_write(OpCode op) {
-  switch (op) {
-    case OpCode::kCreate:
-    case OpCode::kCreate2:
-    case OpCode::kCreateContainer:
-    case OpCode::kCreateTtl:
-    case OpCode::kDelete:
-    case OpCode::kDeleteContainer:
-    case OpCode::kSetData:
-    case OpCode::kSetAcl:
-    case OpCode::kCheck:
-    case OpCode::kMulti:
-      return true;
-    default:
-      return false;
-  }
-}
+using wire::is_write;
 
 std::optional<datatree::WriteRequest> to_write_request(wire::RequestBody& body) {
   return std::visit(Overloaded{
@@ -151,6 +135,12 @@ void ZkServer::on_packet(ClientConnection& conn, std::string_view body) {
 }
 
 void ZkServer::handle_connect(ClientConnection& conn, std::string_view body) {
+  if (conn.awaiting_session) {
+    // A client sends nothing before its connect is answered.
+    log::warn("closing ", conn.remote_endpoint(), ": a packet before the connect response");
+    conn.close();
+    return;
+  }
   if (!accepts_sessions()) {
     // As ZooKeeper does while its server is not running: close right after the connect
     // request; the client tries the next server.
@@ -174,10 +164,6 @@ void ZkServer::handle_connect(ClientConnection& conn, std::string_view body) {
   }
   int32_t timeout = session::SessionTracker::negotiate_timeout_ms(
       req->timeout_ms, config_.min_session_timeout(), config_.max_session_timeout());
-  wire::ConnectResponse resp;
-  resp.has_read_only = req->has_read_only;
-  resp.read_only = false;
-  Zxid required = last_zxid_;
 
   if (req->session_id == 0) {
     if (writes_refused()) {
@@ -185,52 +171,119 @@ void ZkServer::handle_connect(ClientConnection& conn, std::string_view body) {
       return;
     }
     SessionId id = id_gen_->next();
-    datatree::Txn txn = tree_->prepare_create_session(id, timeout, next_zxid(), clock_.wall_ms());
+    std::string password = session::session_password(id, secret_);
+    if (learner_serving()) {
+      // The session is created through the leader; the handshake finishes when it commits.
+      ForwardedRequest fr;
+      fr.kind = ForwardedRequest::Kind::kCreateSession;
+      fr.session_id = id;
+      fr.timeout_ms = timeout;
+      fr.password = password;
+      if (!ensemble_->forward(encode_forwarded_request(fr)).ok()) {
+        conn.close();
+        return;
+      }
+      conn.awaiting_session = true;
+      conn.connect_read_only = req->has_read_only;
+      pending_connects_[id] = conn.id();
+      return;
+    }
+    datatree::Txn txn =
+        tree_->prepare_create_session(id, timeout, next_zxid(), clock_.wall_ms(), password);
     if (!commit(txn).ok()) {
       conn.close();
       return;
     }
-    tracker_.add(id, timeout, clock_.monotonic_ms());
-    required = txn.header.zxid;
-    resp.session_id = id;
-    resp.timeout_ms = timeout;
-    resp.passwd = session::session_password(id, secret_);
-  } else {
-    SessionId id = req->session_id;
-    bool valid = tree_->sessions().count(id) && tracker_.contains(id) && !tracker_.is_closing(id) &&
-                 session::check_session_password(id, secret_, req->passwd);
-    if (!valid) {
-      // ZooKeeper's answer to an expired or unknown session: all zeros, then close.
-      log::info("session 0x", std::hex, id, std::dec, " from ", conn.remote_endpoint(),
-                " is expired or invalid");
-      resp.passwd.assign(session::kPasswordBytes, '\0');
-      reply(conn, wire::encode_connect_response(resp), required);
-      conn.close_after_flush();
-      return;
-    }
-    // The session moves to this connection; an older connection of it is closed.
-    auto old = session_connections_.find(id);
-    if (old != session_connections_.end() && old->second != conn.id()) {
-      auto c = connections_.find(old->second);
-      if (c != connections_.end()) {
-        c->second->session_id = 0;
-        c->second->close();
-      }
-    }
-    tracker_.touch(id, clock_.monotonic_ms());
-    resp.session_id = id;
-    resp.timeout_ms = timeout;
-    resp.passwd = session::session_password(id, secret_);
+    finish_handshake(conn, id, timeout, std::move(password), req->has_read_only, txn.header.zxid);
+    return;
   }
-  conn.session_id = resp.session_id;
-  conn.session_timeout_ms = timeout;
+  SessionId id = req->session_id;
+  // The password travels with the session (replicated); sessions from before that are checked
+  // against this member's secret.
+  const wire::Bytes* stored = tree_->session_password(id);
+  bool password_ok = stored != nullptr &&
+                     (stored->empty() ? session::check_session_password(id, secret_, req->passwd)
+                                      : *stored == req->passwd);
+  bool valid = password_ok && tracker_.contains(id) && !tracker_.is_closing(id);
+  if (!valid) {
+    // ZooKeeper's answer to an expired or unknown session: all zeros, then close.
+    log::info("session 0x", std::hex, id, std::dec, " from ", conn.remote_endpoint(),
+              " is expired or invalid");
+    wire::ConnectResponse resp;
+    resp.has_read_only = req->has_read_only;
+    resp.passwd.assign(session::kPasswordBytes, '\0');
+    reply(conn, wire::encode_connect_response(resp), last_zxid_);
+    conn.close_after_flush();
+    return;
+  }
+  // The session moves to this connection; an older connection of it is closed.
+  auto old = session_connections_.find(id);
+  if (old != session_connections_.end() && old->second != conn.id()) {
+    auto c = connections_.find(old->second);
+    if (c != connections_.end()) {
+      c->second->session_id = 0;
+      c->second->close();
+    }
+  }
+  tracker_.touch(id, clock_.monotonic_ms());
+  finish_handshake(conn, id, timeout,
+                   stored->empty() ? session::session_password(id, secret_) : *stored,
+                   req->has_read_only, last_zxid_);
+}
+
+void ZkServer::finish_handshake(ClientConnection& conn, SessionId id, int32_t timeout_ms,
+                                std::string password, bool read_only_field, Zxid required) {
+  wire::ConnectResponse resp;
+  resp.has_read_only = read_only_field;
+  resp.read_only = false;
+  resp.session_id = id;
+  resp.timeout_ms = timeout_ms;
+  resp.passwd = std::move(password);
+  conn.awaiting_session = false;
+  conn.session_id = id;
+  conn.session_timeout_ms = timeout_ms;
   conn.handshake_done = true;
   conn.auth_ids = {wire::Id{"ip", conn.remote_ip()}};
-  session_connections_[conn.session_id] = conn.id();
+  session_connections_[id] = conn.id();
   reply(conn, wire::encode_connect_response(resp), required);
 }
 
-void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
+void ZkServer::reply_write(ClientConnection& conn, OpCode op, int32_t xid, Zxid zxid,
+                           datatree::ApplyResult& r) {
+  auto header_only = [&](ErrorCode err) {
+    reply(conn, wire::encode_reply(wire::ReplyHeader{xid, zxid, to_int(err)}), zxid);
+  };
+  // A failed multi still answers OK in the header; its errors are in the per-op results.
+  if (r.err != ErrorCode::kOk && op != OpCode::kMulti) {
+    header_only(r.err);
+    return;
+  }
+  wire::ReplyHeader h{xid, zxid, 0};
+  switch (op) {
+    case OpCode::kCreate:
+      reply(conn, wire::encode_reply(h, wire::CreateResponse{r.path}), zxid);
+      break;
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+      reply(conn, wire::encode_reply(h, wire::Create2Response{r.path, r.stat}), zxid);
+      break;
+    case OpCode::kSetData:
+      reply(conn, wire::encode_reply(h, wire::SetDataResponse{r.stat}), zxid);
+      break;
+    case OpCode::kSetAcl:
+      reply(conn, wire::encode_reply(h, wire::SetAclResponse{r.stat}), zxid);
+      break;
+    case OpCode::kMulti:
+      reply(conn, wire::encode_reply(h, wire::MultiResponse{std::move(r.multi_results)}), zxid);
+      break;
+    default:  // delete, check, deleteContainer
+      header_only(ErrorCode::kOk);
+      break;
+  }
+}
+
+void ZkServer::handle_request(ClientConnection& conn, std::string_view body, bool replaying) {
   int64_t started = clock_.monotonic_ms();
   auto decoded = wire::decode_request(body);
   if (!decoded.ok()) {
@@ -266,6 +319,28 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
   auto header_only = [&](ErrorCode err, Zxid zxid) {
     reply(conn, wire::encode_reply(wire::ReplyHeader{xid, zxid, to_int(err)}), zxid);
   };
+  if (learner_serving()) {
+    // A session's requests are answered in the order sent: what goes to the leader (writes,
+    // sync, close) goes at once unless something is held; everything else waits until nothing
+    // before it is still at the leader.
+    const bool to_leader = is_write(op) || op == OpCode::kSync || op == OpCode::kCloseSession;
+    if (!replaying && (!conn.held.empty() || (!to_leader && !conn.forwarded.empty()))) {
+      conn.held.emplace_back(body);
+      return;
+    }
+    if (to_leader) {
+      if (is_write(op) && !to_write_request(req.body)) {
+        header_only(ErrorCode::kMarshallingError, last_zxid_);
+        return;
+      }
+      std::string path;
+      if (auto* sync = std::get_if<wire::SyncRequest>(&req.body)) path = sync->path;
+      conn.last_op = std::string(op_abbreviation(op));
+      conn.last_cxid = xid;
+      forward(conn, body, op, xid, std::move(path));
+      return;
+    }
+  }
   // Per-request statistics for `cons`/`stat`/`mntr`, kept whichever way the request ends.
   conn.last_op = std::string(op_abbreviation(op));
   conn.last_cxid = xid;
@@ -299,36 +374,7 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
       header_only(committed.code(), durable_zxid_);  // nothing new was applied
       return;
     }
-    datatree::ApplyResult& r = committed.value();
-    Zxid zxid = txn.header.zxid;
-    // A failed multi still answers OK in the header; its errors are in the per-op results.
-    if (r.err != ErrorCode::kOk && op != OpCode::kMulti) {
-      header_only(r.err, zxid);
-      return;
-    }
-    wire::ReplyHeader h{xid, zxid, 0};
-    switch (op) {
-      case OpCode::kCreate:
-        reply(conn, wire::encode_reply(h, wire::CreateResponse{r.path}), zxid);
-        break;
-      case OpCode::kCreate2:
-      case OpCode::kCreateContainer:
-      case OpCode::kCreateTtl:
-        reply(conn, wire::encode_reply(h, wire::Create2Response{r.path, r.stat}), zxid);
-        break;
-      case OpCode::kSetData:
-        reply(conn, wire::encode_reply(h, wire::SetDataResponse{r.stat}), zxid);
-        break;
-      case OpCode::kSetAcl:
-        reply(conn, wire::encode_reply(h, wire::SetAclResponse{r.stat}), zxid);
-        break;
-      case OpCode::kMulti:
-        reply(conn, wire::encode_reply(h, wire::MultiResponse{std::move(r.multi_results)}), zxid);
-        break;
-      default:  // delete, check, deleteContainer
-        header_only(ErrorCode::kOk, zxid);
-        break;
-    }
+    reply_write(conn, op, xid, txn.header.zxid, committed.value());
     return;
   }
 
@@ -474,6 +520,59 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body) {
           [&](auto&) { header_only(ErrorCode::kUnimplemented, zxid); },
       },
       req.body);
+}
+
+// ---- the leader: requests learners forwarded (REQUEST) ----
+
+void ZkServer::on_forwarded_request(zab::ServerId from, std::string request) {
+  auto fr = decode_forwarded_request(request);
+  if (!fr.ok()) {
+    log::warn("zab: bad forwarded request from member ", from, ": ", fr.error().to_string());
+    return;
+  }
+  const SessionId sid = fr->session_id;
+  switch (fr->kind) {
+    case ForwardedRequest::Kind::kCreateSession: {
+      if (tree_->sessions().contains(sid)) return;  // a resend: it exists already
+      datatree::Txn txn = tree_->prepare_create_session(sid, fr->timeout_ms, next_zxid(),
+                                                        clock_.wall_ms(), fr->password);
+      (void)commit(txn);
+      return;
+    }
+    case ForwardedRequest::Kind::kCloseSession:
+      if (tracker_.contains(sid) && !tracker_.is_closing(sid)) close_session_txn(sid);
+      return;
+    case ForwardedRequest::Kind::kWrite:
+      break;
+  }
+  auto decoded = wire::decode_request(fr->packet);
+  if (!decoded.ok()) {
+    log::warn("zab: undecodable request forwarded by member ", from, ": ",
+              decoded.error().to_string());
+    return;
+  }
+  const int32_t xid = decoded->header.xid;
+  const auto op = static_cast<OpCode>(decoded->header.type);
+  auto write = to_write_request(decoded->body);
+  datatree::Txn txn;
+  if (!write) {
+    return;  // the learner forwards writes only
+  }
+  if (!tracker_.contains(sid) || tracker_.is_closing(sid)) {
+    // The session expired meanwhile: the learner's client hears it through the log, in order.
+    txn =
+        datatree::Txn{datatree::TxnHeader{sid, xid, next_zxid(), clock_.wall_ms(), OpCode::kError},
+                      datatree::ErrorTxn{ErrorCode::kSessionExpired}};
+  } else {
+    tracker_.touch(sid, clock_.monotonic_ms());
+    datatree::RequestContext ctx;
+    ctx.session_id = sid;
+    ctx.auth_ids = fr->auth_ids;
+    ctx.is_super = fr->is_super;
+    ctx.cxid = xid;
+    txn = tree_->prepare(op, *write, ctx, next_zxid(), clock_.wall_ms());
+  }
+  (void)commit(txn);
 }
 
 }  // namespace conclave::server

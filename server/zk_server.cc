@@ -132,8 +132,10 @@ Status ZkServer::start() {
 
   // One server line or none is a standalone server, as in ZooKeeper (standaloneEnabled=true).
   if (config_.servers.size() >= 2) {
+    log_durable_zxid_ = durable_zxid_;
     ensemble_ = std::make_unique<ensemble::QuorumPeerDriver>(
-        io_, ensemble_options(config_), *log_, durable_zxid_, recovered->snapshot_zxid);
+        io_, ensemble_options(config_), *log_, durable_zxid_, recovered->snapshot_zxid,
+        static_cast<ensemble::StateMachine*>(this));
     Status joined = ensemble_->start();
     if (!joined.ok()) return joined;
   }
@@ -252,6 +254,23 @@ storage::FsyncStats ZkServer::fsync_stats() const {
 
 Result<datatree::ApplyResult> ZkServer::commit(const datatree::Txn& txn) {
   Zxid zxid = txn.header.zxid;
+  if (ensemble_) {
+    // The leader orders it through ZAB (which logs it: ZkServer::append), applies it at once,
+    // and every output that depends on it waits until it commits.
+    if (!ensemble_->leading()) return ErrorCode::kConnectionLoss;
+    Result<Zxid> proposed = ensemble_->propose(datatree::encode_txn(txn));
+    if (!proposed.ok()) return ErrorCode::kConnectionLoss;
+    if (*proposed != zxid) {
+      log::error("zab assigned zxid 0x", std::hex, *proposed, " to a txn prepared for 0x", zxid);
+      std::abort();  // the tree would diverge from the log: a bug, never input
+    }
+    if (!ensemble_->leading()) {
+      // Its append failed and the member left its role: the tree was rebuilt from disk.
+      return ErrorCode::kConnectionLoss;
+    }
+    last_zxid_ = zxid;
+    return apply_txn(txn);
+  }
   if (storage_failed_) {
     --last_zxid_;  // refused before the log saw it: the zxid is given back
     return ErrorCode::kSystemError;
@@ -268,12 +287,28 @@ Result<datatree::ApplyResult> ZkServer::commit(const datatree::Txn& txn) {
     on_storage_failure(submitted.error());
     return ErrorCode::kSystemError;
   }
+  return apply_txn(txn);
+}
+
+datatree::ApplyResult ZkServer::apply_txn(const datatree::Txn& txn) {
+  const Zxid zxid = txn.header.zxid;
   datatree::ApplyResult result = tree_->apply(txn);
   for (const auto& ev : result.events) {
     auto it = connections_.find(ev.watcher);
     if (it == connections_.end()) continue;
     it->second->send(wire::encode_notification(ev.zxid, ev.event), zxid);
   }
+  // The session tracker follows the replicated sessions on every member.
+  const int64_t now = clock_.monotonic_ms();
+  if (std::holds_alternative<datatree::CreateSessionTxn>(txn.body)) {
+    const auto& cs = std::get<datatree::CreateSessionTxn>(txn.body);
+    if (!tracker_.contains(txn.header.session_id)) {
+      tracker_.add(txn.header.session_id, cs.timeout_ms, now);
+    }
+  } else if (std::holds_alternative<datatree::CloseSessionTxn>(txn.body)) {
+    tracker_.remove(txn.header.session_id);
+  }
+  if (ensemble_ && !ensemble_->leading()) after_apply_on_learner(txn, result);
   ++txns_since_snapshot_;
   maybe_snapshot();
   return result;
@@ -281,6 +316,16 @@ Result<datatree::ApplyResult> ZkServer::commit(const datatree::Txn& txn) {
 
 void ZkServer::on_logged(Zxid zxid, Status status) {
   if (stopped_) return;
+  if (ensemble_) {
+    // Durable here is not yet visible: outputs wait for the commit (apply_committed).
+    if (!status.ok()) {
+      on_ensemble_storage_failure(status.error());
+      return;
+    }
+    log_durable_zxid_ = std::max(log_durable_zxid_, zxid);
+    ensemble_->log_durable(zxid);
+    return;
+  }
   if (!status.ok()) {
     on_storage_failure(status.error());
     return;
@@ -403,12 +448,24 @@ void ZkServer::schedule_tick() {
 }
 
 void ZkServer::on_tick() {
+  if (ensemble_) {
+    // A snapshot is published once the local log is durable through it.
+    snapshotter_->poll(log_durable_zxid_);
+    maybe_snapshot();
+    // Only the leader orders transactions, so only it expires sessions and reaps nodes
+    // (ZooKeeper's followers never do); learners tell it which sessions are alive.
+    if (ensemble_->leading()) {
+      expire_sessions();
+      reap_expired_nodes();
+    } else if (ensemble_serving_) {
+      relay_session_touches();
+    }
+    return;
+  }
   probe_storage();
   snapshotter_->poll(durable_zxid_);
   maybe_snapshot();  // a burst may have outrun the snapshot that was under way
-  // In an ensemble only the leader orders transactions, through ZAB; until the server proposes
-  // through it, nobody expires sessions or reaps nodes (ZooKeeper's followers never do).
-  if (!storage_failed_ && !ensemble_) {
+  if (!storage_failed_) {
     expire_sessions();
     reap_expired_nodes();
   }
@@ -455,7 +512,11 @@ void ZkServer::maybe_snapshot() {
       snapshotter_->in_progress()) {
     return;
   }
-  if (snapshotter_->start(*tree_)) txns_since_snapshot_ = 0;
+  if (snapshotter_->start(*tree_)) {
+    txns_since_snapshot_ = 0;
+    // From now on the log may be purged below this snapshot: no truncation can go below it.
+    if (ensemble_) ensemble_->snapshot_persisted(tree_->last_applied_zxid());
+  }
 }
 
 }  // namespace conclave::server

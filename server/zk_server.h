@@ -11,10 +11,19 @@
 //   -> queue watch events and the reply behind the durability gate (client_connection.h).
 // The tree may run ahead of the disk, but no client sees anything until it is durable, so a
 // crash can lose only transactions nobody was told about.
+//
+// In an ensemble (two or more server lines) the member runs ZAB (server/ensemble/) and this
+// class is its state machine (server/replication.cc): the serving leader prepares each write,
+// proposes it, applies it at once and holds every output behind the gate until the write is
+// COMMITTED (a quorum has it durable); followers and observers forward writes, connects and
+// closes to the leader, apply what commits, answer their own clients' requests in the order
+// sent, and serve reads from their tree. Sessions are global: created and closed through the
+// log, expired by the leader, touched by the pings of the members holding their connections.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,7 +48,7 @@
 
 namespace conclave::server {
 
-class ZkServer {
+class ZkServer : private ensemble::StateMachine {
  public:
   ZkServer(asio::io_context& io, Config config, Clock& clock = SystemClock::instance());
   ~ZkServer();
@@ -86,9 +95,8 @@ class ZkServer {
   bool serving() const { return !ensemble_ || ensemble_->serving(); }
   // srvr's Mode and mntr's zk_server_state: standalone, leader, follower or observer.
   std::string_view mode() const { return ensemble_ ? ensemble_->mode() : "standalone"; }
-  // An ensemble member serves no session yet: a session is a transaction, and the request
-  // pipeline does not propose through ZAB yet.
-  bool accepts_sessions() const { return !ensemble_; }
+  // An ensemble member serves clients only in broadcast (ZooKeeper's running server).
+  bool accepts_sessions() const { return !ensemble_ || ensemble_serving_; }
 
  private:
   void accept_next();
@@ -97,7 +105,16 @@ class ZkServer {
   void on_tick();
 
   void handle_connect(ClientConnection& conn, std::string_view body);
-  void handle_request(ClientConnection& conn, std::string_view body);
+  // `replaying`: a request held behind a forwarded one, now taken in order (learners).
+  void handle_request(ClientConnection& conn, std::string_view body, bool replaying = false);
+  void finish_handshake(ClientConnection& conn, SessionId id, int32_t timeout_ms,
+                        std::string password, bool read_only_field, Zxid required);
+  // The reply to a write, from the result of applying its transaction.
+  void reply_write(ClientConnection& conn, wire::OpCode op, int32_t xid, Zxid zxid,
+                   datatree::ApplyResult& r);
+  // Applies a transaction to the tree and does what follows from it: watch events, the
+  // session tracker, and on a learner the reply to the request it answers.
+  datatree::ApplyResult apply_txn(const datatree::Txn& txn);
   void reply(ClientConnection& conn, wire::Bytes frame, Zxid required_zxid);
 
   datatree::RequestContext context_for(const ClientConnection& conn, int32_t xid) const;
@@ -105,7 +122,9 @@ class ZkServer {
   // An error means the txn was refused (log queue full, storage failed) and not applied.
   Result<datatree::ApplyResult> commit(const datatree::Txn& txn);
   bool writes_refused() const;
-  Zxid next_zxid() { return ++last_zxid_; }
+  // Standalone: the next zxid (given back by commit() if the txn is refused). Ensemble leader:
+  // the zxid ZAB will assign to the next proposal.
+  Zxid next_zxid() { return ensemble_ ? ensemble_->next_proposal_zxid() : ++last_zxid_; }
 
   void on_logged(Zxid zxid, Status status);
   void advance_durable(Zxid zxid);
@@ -116,6 +135,29 @@ class ZkServer {
   void close_session_txn(SessionId id);
   void maybe_snapshot();
   void reap_expired_nodes();
+
+  // ---- the ensemble (server/replication.cc) ----
+  // A serving follower or observer: writes go to the leader.
+  bool learner_serving() const { return ensemble_serving_ && !ensemble_->leading(); }
+  bool orders_writes() const { return !ensemble_ || ensemble_->leading(); }
+  void forward(ClientConnection& conn, std::string_view body, wire::OpCode op, int32_t xid,
+               std::string sync_path);
+  void process_held(ClientConnection& conn);
+  void after_apply_on_learner(const datatree::Txn& txn, datatree::ApplyResult& r);
+  Status rebuild_tree_from_disk();
+  void close_all_connections();
+  void on_ensemble_storage_failure(const Error& error);
+  void relay_session_touches();
+  // ensemble::StateMachine
+  void on_phase(zab::PeerPhase phase, zab::PeerState role) override;
+  void apply_committed(std::vector<zab::Entry> entries) override;
+  Status append(std::vector<zab::Entry> entries) override;
+  Status truncate_to(Zxid zxid) override;
+  Status install_snapshot(Zxid zxid, const std::string& data) override;
+  std::pair<Zxid, std::string> snapshot_for_learner() override;
+  void on_forwarded_request(zab::ServerId from, std::string request) override;
+  void on_learner_ping(zab::ServerId from, std::string data) override;
+  void on_syncs_done(uint64_t count) override;
 
   asio::io_context& io_;
   Config config_;
@@ -162,6 +204,11 @@ class ZkServer {
 
   // Declared after log_, which it writes the epochs to, so that it is destroyed first.
   std::unique_ptr<ensemble::QuorumPeerDriver> ensemble_;
+  bool ensemble_serving_ = false;
+  Zxid log_durable_zxid_ = 0;  // ensemble: the local fsync point (durable_zxid_ is the commit)
+  // Learner: connects waiting for their session to commit, and syncs for the leader's answer.
+  std::unordered_map<SessionId, uint64_t> pending_connects_;
+  std::deque<uint64_t> pending_syncs_;
 
   ServerStats stats_;
 };

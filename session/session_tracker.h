@@ -36,6 +36,14 @@ class SessionTracker {
   bool is_closing(SessionId id) const;
   int32_t timeout_ms(SessionId id) const;
   size_t size() const { return sessions_.size(); }
+  // Every session known, closing ones included.
+  std::vector<SessionId> ids() const {
+    std::vector<SessionId> out;
+    out.reserve(sessions_.size());
+    for (const auto& [id, e] : sessions_)
+      out.push_back(id);
+    return out;
+  }
   // The time the next bucket expires, for scheduling the expiry timer; -1 if none.
   int64_t next_expiry_ms() const;
   // When each live session expires (monotonic ms), bucket by bucket, for the `dump` 4lw.

@@ -74,4 +74,22 @@ std::string_view opcode_name(OpCode op) {
   return "unknown";
 }
 
+bool is_write(OpCode op) {
+  switch (op) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+    case OpCode::kDelete:
+    case OpCode::kDeleteContainer:
+    case OpCode::kSetData:
+    case OpCode::kSetAcl:
+    case OpCode::kCheck:
+    case OpCode::kMulti:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace conclave::wire

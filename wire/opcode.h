@@ -43,6 +43,8 @@ enum class OpCode : int32_t {
 };
 
 std::string_view opcode_name(OpCode op);
+// The opcodes that change the tree (and go through the log).
+bool is_write(OpCode op);
 
 inline int32_t to_int(OpCode op) {
   return static_cast<int32_t>(op);

@@ -26,6 +26,8 @@ struct BroadcastOptions {
   uint32_t last_counter = kZxidCounterMax - 1;
   // Applied entries the History keeps for DIFF; older learners get a SNAP.
   size_t history_entries_max = 100'000;
+  // The leader pings its learners every this many ticks.
+  uint64_t ping_interval_ticks = 1;
 };
 
 // The member's replicated state as the core sees it, owned by zab::Peer across roles.

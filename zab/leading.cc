@@ -137,8 +137,10 @@ void Leading::step(ServerId from, const QuorumPacket& p) {
 void Leading::tick() {
   if (ended_) return;
   ++ticks_;
-  for (auto& [id, slot] : learners_) {
-    if (slot.streaming) send(id, QuorumPacket{.type = PacketType::kPing, .zxid = committed_});
+  if (ticks_ % std::max<uint64_t>(1, options_.ping_interval_ticks) == 0) {
+    for (auto& [id, slot] : learners_) {
+      if (slot.streaming) send(id, QuorumPacket{.type = PacketType::kPing, .zxid = committed_});
+    }
   }
   // B3.
   if (!serving_) {

@@ -146,6 +146,14 @@ void Peer::return_to_election() {
   become_looking(std::nullopt, "the caller lost the quorum connection");
 }
 
+void Peer::log_write_failed() {
+  // Leaving the role first: its quorum packets about the lost entries must not go out.
+  become_looking(std::nullopt, "a log write failed");
+  replica_.history.truncate(std::max(replica_.durable, replica_.history.base()));
+  replica_.logged = replica_.history.last();
+  replica_.applied = std::min(replica_.applied, replica_.logged);
+}
+
 Result<Zxid> Peer::propose(std::string data) {
   if (!leading_) return Error(ErrorCode::kConnectionLoss, "not the leader");
   Result<Zxid> z = leading_->propose(std::move(data));

@@ -133,6 +133,10 @@ class Peer {
   void current_epoch_durable(int64_t epoch);
   // The caller saw the quorum connection to its leader drop.
   void return_to_election();
+  // A log append failed (a full disk): the entries past the durable zxid will never be, so the
+  // History forgets them, and the member goes back to election (the caller rebuilds its state
+  // machine from disk; the next sync brings it back).
+  void log_write_failed();
 
   // Leader, serving: a new entry; returns its zxid.
   Result<Zxid> propose(std::string data);

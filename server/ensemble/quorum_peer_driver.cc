@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
+#include <iterator>
 #include <sstream>
 #include <utility>
 #include <variant>
@@ -20,20 +22,37 @@ namespace {
 constexpr int64_t kFinalizeWaitMs = 200;
 constexpr int64_t kNotificationTimeoutInitialMs = 200;
 constexpr int64_t kNotificationTimeoutMaxMs = 60'000;
+constexpr int64_t kCoreTickMsMax = 50;
+constexpr int64_t kFollowerInfoResendMs = 200;
+// Entries kept in memory for DIFF; a learner further behind gets a SNAP.
+constexpr size_t kHistoryEntriesMax = 20'000;
 
 uint64_t ticks_for(int64_t ms, int64_t tick_ms) {
   return static_cast<uint64_t>(std::max<int64_t>(1, (ms + tick_ms - 1) / tick_ms));
 }
 
+// The core ticks more often than tickTime so that election's waits (200 ms in ZooKeeper) are
+// not rounded up to whole tickTimes; initLimit and syncLimit keep their meaning in tickTimes.
+int64_t core_tick_ms(const DriverOptions& o) {
+  return std::min(kCoreTickMsMax, o.tick_time_ms);
+}
+
 zab::PeerOptions peer_options(const DriverOptions& o) {
+  const int64_t tick = core_tick_ms(o);
   zab::PeerOptions p;
-  p.election.finalize_wait_ticks = ticks_for(kFinalizeWaitMs, o.tick_time_ms);
-  p.election.notification_timeout_initial_ticks =
-      ticks_for(kNotificationTimeoutInitialMs, o.tick_time_ms);
-  p.election.notification_timeout_max_ticks = ticks_for(kNotificationTimeoutMaxMs, o.tick_time_ms);
-  p.discovery.init_limit_ticks = o.init_limit_ticks;
-  p.broadcast.init_limit_ticks = o.init_limit_ticks;
-  p.broadcast.sync_limit_ticks = o.sync_limit_ticks;
+  p.election.finalize_wait_ticks = ticks_for(kFinalizeWaitMs, tick);
+  p.election.notification_timeout_initial_ticks = ticks_for(kNotificationTimeoutInitialMs, tick);
+  p.election.notification_timeout_max_ticks = ticks_for(kNotificationTimeoutMaxMs, tick);
+  const auto limit = [&](uint64_t tick_times) {
+    return ticks_for(static_cast<int64_t>(tick_times) * o.tick_time_ms, tick);
+  };
+  p.discovery.init_limit_ticks = limit(o.init_limit_ticks);
+  p.discovery.followerinfo_resend_ticks = ticks_for(kFollowerInfoResendMs, tick);
+  p.broadcast.init_limit_ticks = limit(o.init_limit_ticks);
+  p.broadcast.sync_limit_ticks = limit(o.sync_limit_ticks);
+  // ZooKeeper's leader pings every tickTime / 2.
+  p.broadcast.ping_interval_ticks = ticks_for(o.tick_time_ms / 2, tick);
+  p.broadcast.history_entries_max = kHistoryEntriesMax;
   return p;
 }
 
@@ -78,15 +97,52 @@ const char* mode_of(zab::PeerState role) {
   return "";
 }
 
+// The tail of the log the core keeps in memory for DIFF (zab::History): the entries after the
+// newest snapshot, at most kHistoryEntriesMax of them, without a gap (a gap would be a damaged
+// log: the window then starts after it, and older learners get a SNAP).
+Result<zab::History> build_history(const storage::TxnLog& log, Zxid base_zxid, Zxid last_zxid) {
+  std::deque<zab::Entry> window;
+  Zxid base = base_zxid;
+  Status scanned = log.scan(base_zxid + 1, [&](Zxid zxid, std::string_view payload) {
+    Zxid prev = window.empty() ? base : window.back().zxid;
+    if (!zab::follows(prev, zxid)) {
+      log::warn("zab: the log jumps from 0x", std::hex, prev, " to 0x", zxid, std::dec,
+                "; DIFF will reach back only to after the jump");
+      window.clear();
+      base = zxid;  // the window restarts after this entry
+      return true;
+    }
+    window.push_back(zab::Entry{zxid, std::string(payload)});
+    if (window.size() > kHistoryEntriesMax) {
+      base = window.front().zxid;
+      window.pop_front();
+    }
+    return true;
+  });
+  if (!scanned.ok()) return scanned.error();
+  if ((window.empty() ? base : window.back().zxid) != last_zxid) {
+    // The snapshot is newer than the log (its entries were purged or truncated): the window
+    // is empty at the snapshot.
+    if (!window.empty() || base > last_zxid) {
+      return Error(ErrorCode::kDataInconsistency, "the log does not end at the last durable zxid");
+    }
+    base = last_zxid;
+  }
+  return zab::History(
+      base, {std::make_move_iterator(window.begin()), std::make_move_iterator(window.end())});
+}
+
 }  // namespace
 
 QuorumPeerDriver::QuorumPeerDriver(asio::io_context& io, DriverOptions options,
-                                   storage::TxnLog& log, Zxid last_zxid, Zxid base_zxid)
+                                   storage::TxnLog& log, Zxid last_zxid, Zxid base_zxid,
+                                   StateMachine* state_machine)
     : io_(io),
       options_(std::move(options)),
       log_(log),
       last_zxid_(last_zxid),
       base_zxid_(base_zxid),
+      state_machine_(state_machine),
       tick_timer_(io) {}
 
 QuorumPeerDriver::~QuorumPeerDriver() {
@@ -148,9 +204,12 @@ Status QuorumPeerDriver::start() {
     if (!bound.ok()) return bound.error();
   }
 
+  auto history = build_history(log_, base_zxid_, last_zxid_);
+  if (!history.ok()) return history.error();
   peer_ = std::make_unique<zab::Peer>(options_.my_id, *verifier_, peer_options(options_), rng_,
-                                      durable);
-  executor_ = std::make_unique<ReadyExecutor>(*peer_, *verifier_, *election_, *quorum_, log_);
+                                      durable, std::move(history.value()));
+  executor_ = std::make_unique<ReadyExecutor>(*peer_, *verifier_, *election_, *quorum_, log_,
+                                              state_machine_);
 
   log::info("zab: member ", options_.my_id, (self->observer ? " (observer)" : ""), " of ",
             options_.members.size(), ": acceptedEpoch ", durable.accepted_epoch, ", currentEpoch ",
@@ -201,7 +260,7 @@ void QuorumPeerDriver::on_quorum_link_down(zab::ServerId id) {
 }
 
 void QuorumPeerDriver::schedule_tick() {
-  tick_timer_.expires_after(std::chrono::milliseconds(options_.tick_time_ms));
+  tick_timer_.expires_after(std::chrono::milliseconds(core_tick_ms(options_)));
   tick_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_) return;
     on_tick();
@@ -213,6 +272,47 @@ void QuorumPeerDriver::on_tick() {
   executor_->retry_failed_writes();
   peer_->tick();
   executor_->drain();
+}
+
+void QuorumPeerDriver::log_durable(Zxid zxid) {
+  if (!peer_ || stopped_) return;
+  peer_->log_durable(zxid);
+  executor_->drain();
+}
+
+void QuorumPeerDriver::log_write_failed() {
+  if (!peer_ || stopped_) return;
+  peer_->log_write_failed();
+  executor_->drain();
+}
+
+void QuorumPeerDriver::snapshot_persisted(Zxid zxid) {
+  if (peer_) peer_->snapshot_persisted(zxid);
+}
+
+Result<Zxid> QuorumPeerDriver::propose(std::string txn) {
+  if (!peer_ || stopped_) return Error(ErrorCode::kConnectionLoss, "not started");
+  Result<Zxid> z = peer_->propose(std::move(txn));
+  executor_->drain();
+  return z;
+}
+
+Status QuorumPeerDriver::forward(std::string request) {
+  if (!peer_ || stopped_) return Error(ErrorCode::kConnectionLoss, "not started");
+  Status s = peer_->forward(std::move(request));
+  executor_->drain();
+  return s;
+}
+
+Status QuorumPeerDriver::request_sync() {
+  if (!peer_ || stopped_) return Error(ErrorCode::kConnectionLoss, "not started");
+  Status s = peer_->request_sync();
+  executor_->drain();
+  return s;
+}
+
+void QuorumPeerDriver::set_ping_data(std::string data) {
+  if (peer_) peer_->set_ping_data(std::move(data));
 }
 
 bool QuorumPeerDriver::serving() const {

@@ -30,6 +30,7 @@
 #include "server/ensemble/device_seeded_rng.h"
 #include "server/ensemble/driver_options.h"
 #include "server/ensemble/ready_executor.h"
+#include "server/ensemble/state_machine.h"
 #include "server/peer/peer_transport.h"
 #include "storage/txn_log.h"
 #include "zab/peer.h"
@@ -49,8 +50,10 @@ class QuorumPeerDriver {
   // `log` holds the epochs and must outlive the driver. `last_zxid` is the newest durable zxid
   // (the newest snapshot's or the log's, whichever is larger); `base_zxid` the newest
   // snapshot's (0 with none): storage cannot truncate below it.
+  // `state_machine` (may be null: then the member refuses everything but election and
+  // discovery) must outlive the driver.
   QuorumPeerDriver(asio::io_context& io, DriverOptions options, storage::TxnLog& log,
-                   Zxid last_zxid, Zxid base_zxid);
+                   Zxid last_zxid, Zxid base_zxid, StateMachine* state_machine = nullptr);
   ~QuorumPeerDriver();
   QuorumPeerDriver(const QuorumPeerDriver&) = delete;
   QuorumPeerDriver& operator=(const QuorumPeerDriver&) = delete;
@@ -70,6 +73,21 @@ class QuorumPeerDriver {
   // The core, for inspection; null until start() succeeded.
   const zab::Peer* peer() const { return peer_.get(); }
 
+  // ---- inputs from the state machine (each carries out what the core hands back) ----
+  // The log is durable through zxid / an append failed.
+  void log_durable(Zxid zxid);
+  void log_write_failed();
+  // A snapshot at zxid is (being) written: storage cannot truncate below it from now on.
+  void snapshot_persisted(Zxid zxid);
+  // Leader: the zxid the next proposal gets, and the proposal.
+  Zxid next_proposal_zxid() const { return peer_ ? peer_->next_proposal_zxid() : 0; }
+  Result<Zxid> propose(std::string txn);
+  // Learner: a client write for the leader, a sync(), the next ping's payload.
+  Status forward(std::string request);
+  Status request_sync();
+  void set_ping_data(std::string data);
+  bool leading() const { return serving() && peer_->role() == zab::PeerState::kLeading; }
+
  private:
   void on_message(zab::ServerId from, std::span<const uint8_t> payload, bool election_port);
   void on_quorum_link_down(zab::ServerId id);
@@ -81,6 +99,7 @@ class QuorumPeerDriver {
   storage::TxnLog& log_;
   const Zxid last_zxid_;
   const Zxid base_zxid_;
+  StateMachine* const state_machine_;
 
   DeviceSeededRng rng_;
   asio::steady_timer tick_timer_;

@@ -51,28 +51,86 @@ const char* name(zab::StorageOp::Kind kind) {
 
 ReadyExecutor::ReadyExecutor(zab::Peer& peer, const zab::QuorumVerifier& verifier,
                              peer::PeerTransport& election, peer::PeerTransport& quorum,
-                             storage::TxnLog& log)
-    : peer_(peer), verifier_(verifier), election_(election), quorum_(quorum), log_(log) {}
+                             storage::TxnLog& log, StateMachine* state_machine)
+    : peer_(peer),
+      verifier_(verifier),
+      election_(election),
+      quorum_(quorum),
+      log_(log),
+      state_machine_(state_machine) {}
 
 void ReadyExecutor::drain() {
+  if (draining_) return;
+  draining_ = true;
   // A storage completion is a new input and may make a new batch: loop until the Peer is quiet.
-  // Bounded: every pass completes writes the Peer asked for, or ends the loop.
+  // Bounded: every pass completes work the Peer asked for, or ends the loop.
   while (peer_.has_ready()) {
     zab::PeerReady ready = peer_.ready();
     for (const zab::PhaseChange& change : ready.changes)
       apply_change(change);
     for (const zab::PeerOutgoing& out : ready.messages)
       send(out);
-    refuse_state_machine_work(ready);
-    // learners_acked needs nothing from us: Leading syncs them inside the core.
-    if (ready.persist_accepted_epoch) {
-      queued_writes_.push_back({EpochWrite::Kind::kAccepted, *ready.persist_accepted_epoch});
+    if (state_machine_) {
+      hand_over(ready);
+    } else {
+      refuse_state_machine_work(ready);
     }
-    queue_storage(ready.storage);
+    // learners_acked needs nothing from us: Leading syncs them inside the core.
     std::vector<EpochWrite> durable = write_queued();
     peer_.advance();
     report(durable);
+    if (state_machine_) {
+      for (zab::ServerId learner : ready.snapshot_requests) {
+        auto [zxid, data] = state_machine_->snapshot_for_learner();
+        log::info("zab: sending learner ", learner, " a snapshot at 0x", std::hex, zxid, std::dec,
+                  " (", data.size(), " bytes)");
+        peer_.snapshot_taken(learner, zxid, std::move(data));
+      }
+    }
   }
+  draining_ = false;
+}
+
+void ReadyExecutor::hand_over(zab::PeerReady& ready) {
+  if (!ready.committed.empty()) state_machine_->apply_committed(std::move(ready.committed));
+  if (ready.persist_accepted_epoch) {
+    queued_writes_.push_back({EpochWrite::Kind::kAccepted, *ready.persist_accepted_epoch});
+  }
+  for (zab::StorageOp& op : ready.storage) {
+    Status done = Status::success();
+    switch (op.kind) {
+      case zab::StorageOp::Kind::kSetCurrentEpoch:
+        queued_writes_.push_back({EpochWrite::Kind::kCurrent, op.epoch});
+        continue;
+      case zab::StorageOp::Kind::kAppend:
+        done = state_machine_->append(std::move(op.entries));
+        if (!done.ok()) {
+          log::error("zab: log append failed: ", done.error().to_string());
+          peer_.log_write_failed();
+          return;  // nothing after it in this batch may be carried out
+        }
+        continue;
+      case zab::StorageOp::Kind::kTruncate:
+        // Epoch writes queued before it go first: the operations keep their order.
+        report(write_queued());
+        done = state_machine_->truncate_to(op.zxid);
+        break;
+      case zab::StorageOp::Kind::kInstallSnapshot:
+        report(write_queued());
+        done = state_machine_->install_snapshot(op.zxid, op.data);
+        break;
+    }
+    if (!done.ok()) {
+      log::error("zab: ", name(op.kind), " failed: ", done.error().to_string());
+      peer_.log_write_failed();
+      return;
+    }
+  }
+  for (auto& [from, request] : ready.requests)
+    state_machine_->on_forwarded_request(from, std::move(request));
+  for (auto& [from, data] : ready.pings)
+    state_machine_->on_learner_ping(from, std::move(data));
+  if (ready.syncs_done > 0) state_machine_->on_syncs_done(ready.syncs_done);
 }
 
 void ReadyExecutor::apply_change(const zab::PhaseChange& change) {
@@ -98,6 +156,7 @@ void ReadyExecutor::apply_change(const zab::PhaseChange& change) {
   }
   held_phase_ = change.phase;
   held_role_ = change.role;
+  if (state_machine_) state_machine_->on_phase(change.phase, change.role);
 }
 
 // Leaving a role closes the quorum connections it used (zab/peer.h): what was in flight on them
@@ -150,6 +209,10 @@ void ReadyExecutor::send(const zab::PeerOutgoing& out) {
 // What needs the tree and the session tracker (the server's) is not wired yet; none of it can
 // arise while no member serves a session and all start from the same history.
 void ReadyExecutor::refuse_state_machine_work(const zab::PeerReady& ready) {
+  if (ready.persist_accepted_epoch) {
+    queued_writes_.push_back({EpochWrite::Kind::kAccepted, *ready.persist_accepted_epoch});
+  }
+  queue_storage(ready.storage);
   if (!ready.committed.empty()) refuse("committed entries to apply to the tree");
   if (!ready.snapshot_requests.empty()) refuse("a snapshot request from a learner");
   if (!ready.requests.empty()) refuse("client writes forwarded by a learner");

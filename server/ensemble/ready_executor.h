@@ -2,23 +2,24 @@
 // the ONE place where the core's outputs become I/O, in the order zab/peer.h's persistence
 // contract asks (tests/sim/zab_sim.cc's drain() is the simulated twin). For each batch:
 //
-//   1. role/phase changes, in order: logged at INFO; leaving a role drops the quorum links it
-//      used (a leader's to every member, a learner's to its leader), as the contract asks;
+//   1. role/phase changes, in order: logged at INFO and told to the state machine; leaving a
+//      role drops the quorum links it used (a leader's to every member, a learner's to its
+//      leader), as the contract asks;
 //   2. messages: a Notification on the election transport, a QuorumPacket on the quorum one
 //      (none waits on a write in flight, so they leave before the writes);
-//   3. the state machine's work -- committed entries, snapshot requests, forwarded requests,
-//      session touches in pings: NOT WIRED YET (the tree is the server's, and the server
-//      proposes nothing yet). They cannot arise while no member serves a session and all start
-//      from the same history; if they do, they are refused loudly, never pretended;
-//   4. the acceptedEpoch write, then the storage operations in order. The epoch writes
-//      (acceptedEpoch, StorageOp::kSetCurrentEpoch) are carried out, synced, on the loop (rare
-//      and small). Appends, truncations and snapshot installs need the tree and group commit:
-//      NOT WIRED YET; the first one stalls storage for good -- it is refused loudly and nothing
-//      after it is carried out or reported durable, so the core never counts a promise the disk
-//      did not keep (the member's sync then times out inside the core, visibly);
-//   5. advance(), then the completions (accepted_epoch_durable, current_epoch_durable) as new
-//      inputs, in the order the writes were asked for; the batches they make are carried out in
-//      turn. A write that fails is retried on every tick, and the ones behind it wait.
+//   3. committed entries to the state machine (before any truncation or snapshot install of
+//      the same batch, as the contract says they precede them);
+//   4. the acceptedEpoch write, then the storage operations in order: epoch writes
+//      (acceptedEpoch, StorageOp::kSetCurrentEpoch) synced on the loop (rare and small);
+//      appends, truncations and snapshot installs by the state machine. A failed append is
+//      reported to the Peer (log_write_failed); a failed truncation or install sends the
+//      member back to election;
+//   5. forwarded requests, ping payloads and answered syncs to the state machine;
+//   6. advance(), then the completions (accepted_epoch_durable, current_epoch_durable) as new
+//      inputs, in the order the writes were asked for, then the snapshots learners asked for;
+//      the batches they make are carried out in turn. A failed epoch write is retried on every
+//      tick, and the ones behind it wait.
+// Without a state machine (the driver's own tests), the work of 3-5 is refused loudly.
 //
 // Threading: the server's event loop only, like the transports.
 #pragma once
@@ -29,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/ensemble/state_machine.h"
 #include "server/peer/peer_transport.h"
 #include "storage/txn_log.h"
 #include "zab/peer.h"
@@ -38,9 +40,12 @@ namespace conclave::ensemble {
 class ReadyExecutor {
  public:
   ReadyExecutor(zab::Peer& peer, const zab::QuorumVerifier& verifier, peer::PeerTransport& election,
-                peer::PeerTransport& quorum, storage::TxnLog& log);
+                peer::PeerTransport& quorum, storage::TxnLog& log,
+                StateMachine* state_machine = nullptr);
 
   // Carries out every batch the Peer has, including those its storage completions produce.
+  // Re-entrant calls (an input given while a batch is carried out) return at once: the outer
+  // call picks their batches up.
   void drain();
   // An election link came up: the last notification sent to that member goes again. A frame
   // in flight when the previous link broke may be lost, and a member that restarted needs our
@@ -65,6 +70,7 @@ class ReadyExecutor {
   void drop_role_links();
   void send(const zab::PeerOutgoing& out);
   void refuse_state_machine_work(const zab::PeerReady& ready);
+  void hand_over(zab::PeerReady& ready);
   void queue_storage(const std::vector<zab::StorageOp>& ops);
   // Writes the queued epoch writes in order until one fails; returns those now durable.
   std::vector<EpochWrite> write_queued();
@@ -76,6 +82,8 @@ class ReadyExecutor {
   peer::PeerTransport& election_;
   peer::PeerTransport& quorum_;
   storage::TxnLog& log_;
+  StateMachine* state_machine_;
+  bool draining_ = false;
 
   zab::PeerPhase held_phase_ = zab::PeerPhase::kElection;
   zab::PeerState held_role_ = zab::PeerState::kLooking;

@@ -1,0 +1,46 @@
+// What a follower or observer sends its leader inside a REQUEST packet, and what it reports in
+// its PING answers: ZooKeeper's LearnerHandler REQUEST carries the session, cxid, type, request
+// bytes and auth info; ours carries the client's whole request packet so that the leader
+// decodes and prepares it exactly as it would its own client's.
+//
+// Encoding (jute): int version (1); int kind; long session_id; then by kind
+//   kWrite:         buffer packet; int auth_count, auth_count x (ustring scheme; ustring id);
+//                   bool is_super
+//   kCreateSession: int timeout_ms; buffer password
+//   kCloseSession:  nothing more
+// Session touches (PING data): int version (1); int count, count x long session_id.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "common/zxid.h"
+#include "wire/data_types.h"
+
+namespace conclave::server {
+
+struct ForwardedRequest {
+  enum class Kind : int32_t { kWrite = 1, kCreateSession = 2, kCloseSession = 3 };
+  Kind kind = Kind::kWrite;
+  SessionId session_id = 0;
+  // kWrite: the client's request packet (header and record), as it arrived.
+  std::string packet{};
+  std::vector<wire::Id> auth_ids{};
+  bool is_super = false;
+  // kCreateSession: the negotiated timeout and the password handed to the client.
+  int32_t timeout_ms = 0;
+  std::string password{};
+  bool operator==(const ForwardedRequest&) const = default;
+};
+
+std::string encode_forwarded_request(const ForwardedRequest& r);
+// Bounds-checked: malformed bytes give kMarshallingError, never a crash.
+Result<ForwardedRequest> decode_forwarded_request(std::string_view bytes);
+
+std::string encode_session_touches(const std::vector<SessionId>& sessions);
+Result<std::vector<SessionId>> decode_session_touches(std::string_view bytes);
+
+}  // namespace conclave::server
