@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "datatree/txn.h"
+#include "zab/history.h"
 
 namespace conclave::server {
 
@@ -23,14 +24,20 @@ Result<RecoveredTree> recover_tree(const storage::SnapshotStore& snapshots,
   }
 
   // A fuzzy or older snapshot is fine: replay starts right after what the tree has applied.
-  Zxid from = out.tree->last_applied_zxid() + 1;
-  if (log.first_zxid() != storage::kNoZxid && log.first_zxid() > from && log.last_zxid() >= from) {
-    return Error(ErrorCode::kDataInconsistency,
-                 "the log starts at zxid " + std::to_string(log.first_zxid()) +
-                     " but the snapshot needs it from " + std::to_string(from));
-  }
+  // The first entry replayed must be the one after it: the next counter of its epoch, or the
+  // first of a later epoch (an ensemble's zxids jump at every new epoch, so "+ 1" is not the
+  // rule); anything else means entries between the snapshot and the log are missing.
+  const Zxid applied = out.tree->last_applied_zxid();
+  bool first = true;
   Error replay_error(ErrorCode::kOk);
-  Status scanned = log.scan(from, [&](Zxid zxid, std::string_view payload) {
+  Status scanned = log.scan(applied + 1, [&](Zxid zxid, std::string_view payload) {
+    if (first && !zab::follows(applied, zxid)) {
+      replay_error = Error(ErrorCode::kDataInconsistency,
+                           "the log continues at zxid " + std::to_string(zxid) +
+                               " but the tree needs the entry after " + std::to_string(applied));
+      return false;
+    }
+    first = false;
     auto txn = datatree::decode_txn(payload);
     if (!txn.ok()) {
       replay_error = Error(ErrorCode::kDataInconsistency,

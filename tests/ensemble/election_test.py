@@ -1,9 +1,10 @@
 """Ensemble election, discovery and sync across real conclave-server processes on 127.0.0.1:
 members agree on one leader and reach broadcast, a kill -9 of the leader elects another among
 the rest, the old leader rejoins as a follower after its restart, observers observe, and a
-member with no usable myid refuses to start. The request pipeline does not propose through ZAB
-yet, so no member serves a client session: the tests look at the four-letter words (srvr's
-Mode in ZooKeeper's words, Conclave's `zabs` for the ZAB state behind it).
+member with no usable myid refuses to start. A member refuses client sessions until it is in
+broadcast and accepts them from then on; the tests look at the four-letter words (srvr's Mode
+in ZooKeeper's words, Conclave's `zabs` for the ZAB state behind it). What clients do through
+the ensemble is replication_test.py's.
 
     /usr/bin/python3 election_test.py --binary build/server/conclave-server [-v]
 """
@@ -35,6 +36,12 @@ class EnsembleElectionTest(unittest.TestCase):
         with self.assertRaises((ConnectionClosed, OSError)):
             with RawConnection(member.client_port) as c:
                 c.handshake()
+
+    def assert_accepts_sessions(self, member):
+        with RawConnection(member.client_port) as c:
+            resp = c.handshake()
+            self.assertNotEqual(resp.session_id, 0, resp)
+            self.assertGreater(resp.timeout_ms, 0, resp)
 
     def assert_epochs_settled(self, ens, view):
         """Everyone in the view accepted the leader's epoch (acceptedEpoch is written before
@@ -95,9 +102,10 @@ class EnsembleElectionTest(unittest.TestCase):
             self.assertIn("Mode: leader", leader.word("stat"))
             for sid in view.followers:
                 self.assertIn("zk_server_state\tfollower", ens.members[sid].word("mntr"))
-            # In broadcast, but the request pipeline does not propose through ZAB yet.
-            self.assert_refuses_sessions(leader)
-            self.assert_refuses_sessions(ens.members[view.followers[0]])
+            # In broadcast every member takes sessions (a follower creates them through the
+            # leader).
+            self.assert_accepts_sessions(leader)
+            self.assert_accepts_sessions(ens.members[view.followers[0]])
 
             view = self.fail_over_and_rejoin(ens)
 
