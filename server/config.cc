@@ -200,6 +200,8 @@ Result<ParsedConfig> parse_config(const std::string& text, const std::string& pa
       int32_t v = 0;
       err = positive_int(v);
       c.snap_count = v;
+    } else if (key == "commitLogCount" || key == "zookeeper.commitLogCount") {
+      err = positive_int(c.commit_log_count);
     } else if (key == "forceSync") {
       err = boolean(c.force_sync);
     } else if (key == "fsync.warningthresholdms" || key == "zookeeper.fsync.warningthresholdms") {

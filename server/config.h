@@ -43,6 +43,10 @@ struct Config {
   // after every snapshot, and a positive purgeInterval only adds an hourly sweep.
   int32_t purge_interval_hours = 0;
   int64_t snap_count = 100000;
+  // Committed entries a leader keeps in memory to bring a learner up to date by DIFF; one
+  // further behind gets a SNAP. ZooKeeper's system property zookeeper.commitLogCount (500 there;
+  // ours is larger because a DIFF is much cheaper than shipping the whole tree).
+  int32_t commit_log_count = 20000;
   bool force_sync = true;
   int64_t fsync_warning_threshold_ms = 1000;
   std::set<std::string> four_letter_whitelist = {"srvr"};  // "*" means all

@@ -57,6 +57,7 @@ ensemble::DriverOptions ensemble_options(const Config& c) {
   o.tick_time_ms = c.tick_time_ms;
   o.init_limit_ticks = static_cast<uint64_t>(c.init_limit_ticks);
   o.sync_limit_ticks = static_cast<uint64_t>(c.sync_limit_ticks);
+  o.history_entries_max = static_cast<size_t>(c.commit_log_count);
   return o;
 }
 

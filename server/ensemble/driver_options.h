@@ -2,6 +2,7 @@
 // translates its Config into this, so that this layer depends on nothing above it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct DriverOptions {
   int64_t tick_time_ms = 2000;         // tickTime: the Peer ticks this often
   uint64_t init_limit_ticks = 10;      // initLimit: discovery's and sync's deadline
   uint64_t sync_limit_ticks = 5;       // syncLimit: how long pings may go unanswered
+  // commitLogCount: committed entries kept in memory for DIFF; a learner further behind gets
+  // a SNAP.
+  size_t history_entries_max = 20'000;
 };
 
 }  // namespace conclave::ensemble

@@ -24,8 +24,6 @@ constexpr int64_t kNotificationTimeoutInitialMs = 200;
 constexpr int64_t kNotificationTimeoutMaxMs = 60'000;
 constexpr int64_t kCoreTickMsMax = 50;
 constexpr int64_t kFollowerInfoResendMs = 200;
-// Entries kept in memory for DIFF; a learner further behind gets a SNAP.
-constexpr size_t kHistoryEntriesMax = 20'000;
 
 uint64_t ticks_for(int64_t ms, int64_t tick_ms) {
   return static_cast<uint64_t>(std::max<int64_t>(1, (ms + tick_ms - 1) / tick_ms));
@@ -52,7 +50,7 @@ zab::PeerOptions peer_options(const DriverOptions& o) {
   p.broadcast.sync_limit_ticks = limit(o.sync_limit_ticks);
   // ZooKeeper's leader pings every tickTime / 2.
   p.broadcast.ping_interval_ticks = ticks_for(o.tick_time_ms / 2, tick);
-  p.broadcast.history_entries_max = kHistoryEntriesMax;
+  p.broadcast.history_entries_max = o.history_entries_max;
   return p;
 }
 
@@ -98,9 +96,10 @@ const char* mode_of(zab::PeerState role) {
 }
 
 // The tail of the log the core keeps in memory for DIFF (zab::History): the entries after the
-// newest snapshot, at most kHistoryEntriesMax of them, without a gap (a gap would be a damaged
+// newest snapshot, at most `entries_max` of them, without a gap (a gap would be a damaged
 // log: the window then starts after it, and older learners get a SNAP).
-Result<zab::History> build_history(const storage::TxnLog& log, Zxid base_zxid, Zxid last_zxid) {
+Result<zab::History> build_history(const storage::TxnLog& log, Zxid base_zxid, Zxid last_zxid,
+                                   size_t entries_max) {
   std::deque<zab::Entry> window;
   Zxid base = base_zxid;
   Status scanned = log.scan(base_zxid + 1, [&](Zxid zxid, std::string_view payload) {
@@ -113,7 +112,7 @@ Result<zab::History> build_history(const storage::TxnLog& log, Zxid base_zxid, Z
       return true;
     }
     window.push_back(zab::Entry{zxid, std::string(payload)});
-    if (window.size() > kHistoryEntriesMax) {
+    if (window.size() > entries_max) {
       base = window.front().zxid;
       window.pop_front();
     }
@@ -204,7 +203,7 @@ Status QuorumPeerDriver::start() {
     if (!bound.ok()) return bound.error();
   }
 
-  auto history = build_history(log_, base_zxid_, last_zxid_);
+  auto history = build_history(log_, base_zxid_, last_zxid_, options_.history_entries_max);
   if (!history.ok()) return history.error();
   peer_ = std::make_unique<zab::Peer>(options_.my_id, *verifier_, peer_options(options_), rng_,
                                       durable, std::move(history.value()));

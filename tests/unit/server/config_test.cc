@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace conclave::server {
 namespace {
 
@@ -18,6 +20,7 @@ TEST(ConfigTest, ReadsZooKeeperKeys) {
       "autopurge.snapRetainCount=5\n"
       "autopurge.purgeInterval=1\n"
       "snapCount=1000\n"
+      "commitLogCount=50\n"
       "forceSync=no\n"
       "4lw.commands.whitelist=ruok, mntr,stat\n"
       "jute.maxbuffer=2048\n"
@@ -38,6 +41,7 @@ TEST(ConfigTest, ReadsZooKeeperKeys) {
   EXPECT_EQ(c.max_session_timeout(), 9000);
   EXPECT_EQ(c.snap_retain_count, 5);
   EXPECT_EQ(c.snap_count, 1000);
+  EXPECT_EQ(c.commit_log_count, 50);
   EXPECT_FALSE(c.force_sync);
   EXPECT_TRUE(c.four_letter_allowed("mntr"));
   EXPECT_TRUE(c.four_letter_allowed("srvr"));
@@ -60,6 +64,22 @@ TEST(ConfigTest, DefaultsFollowTickTime) {
   EXPECT_EQ(parsed->config.max_session_timeout(), 10000);
   EXPECT_TRUE(parsed->config.force_sync);
   EXPECT_EQ(parsed->config.snap_retain_count, 3);
+  EXPECT_EQ(parsed->config.commit_log_count, 20000);
+}
+
+TEST(ConfigTest, CommitLogCountMustBePositive) {
+  for (const char* bad : {"0", "-3", "many", "", "2147483648"}) {
+    auto parsed =
+        parse_config(std::string("dataDir=/d\nclientPort=1\ncommitLogCount=") + bad + "\n", "z");
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.error().detail,
+              std::string("z:3: commitLogCount must be a positive integer, not '") + bad + "'");
+  }
+  // ZooKeeper's name for it as a system property is accepted too.
+  auto parsed = parse_config("dataDir=/d\nclientPort=1\nzookeeper.commitLogCount=7\n", "z");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->config.commit_log_count, 7);
+  EXPECT_TRUE(parsed->warnings.empty());
 }
 
 TEST(ConfigTest, BadValueNamesFileAndLine) {
