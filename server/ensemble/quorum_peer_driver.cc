@@ -45,7 +45,9 @@ zab::PeerOptions peer_options(const DriverOptions& o) {
     return ticks_for(static_cast<int64_t>(tick_times) * o.tick_time_ms, tick);
   };
   p.discovery.init_limit_ticks = limit(o.init_limit_ticks);
-  p.discovery.followerinfo_resend_ticks = ticks_for(kFollowerInfoResendMs, tick);
+  // A FOLLOWERINFO sent before the quorum link was up is lost: resend well within initLimit.
+  p.discovery.followerinfo_resend_ticks = std::max<uint64_t>(
+      1, std::min(ticks_for(kFollowerInfoResendMs, tick), p.discovery.init_limit_ticks / 5));
   p.broadcast.init_limit_ticks = limit(o.init_limit_ticks);
   p.broadcast.sync_limit_ticks = limit(o.sync_limit_ticks);
   // ZooKeeper's leader pings every tickTime / 2.
