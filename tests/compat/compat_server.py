@@ -6,6 +6,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 
+from zkensemble import Ensemble  # noqa: E402
 from zkservers import make_server  # noqa: E402
 
 TICK_MS = 500
@@ -31,3 +32,55 @@ def make_compat_server(kind, binary=None):
     # from a JVM property (not zoo.cfg); Conclave reaps every tick.
     return make_server(kind, binary=binary, extra_cfg=server_config(), tick_ms=TICK_MS,
                        java_props={"znode.container.checkIntervalMs": "100"})
+
+
+class EnsembleUnderTest:
+    """A 3-member Conclave ensemble with the compat configuration, seen through one FOLLOWER:
+    every write, connect, close and sync of the tests is forwarded to the leader and answered
+    from what commits -- the same expectations as against one server."""
+
+    kind = "conclave"
+
+    def __init__(self, binary):
+        self.ensemble = Ensemble(binary, participants=3, tick_ms=TICK_MS,
+                                 extra_cfg=server_config())
+        self.member = None
+
+    def start(self):
+        self.ensemble.start()
+        view = self.ensemble.wait_stable()
+        self.member = self.ensemble.members[view.followers[0]]
+        return self
+
+    @property
+    def port(self):
+        return self.member.client_port
+
+    @property
+    def hosts(self):
+        return f"127.0.0.1:{self.port}"
+
+    def log_tail(self, lines=40):
+        return "\n".join(f"--- member {m.id} ---\n{m.log_tail(lines)}"
+                         for m in self.ensemble.members.values())
+
+    def cleanup(self):
+        reports = self.ensemble.cleanup()
+        if reports:
+            raise RuntimeError(f"sanitizer reports from members: {reports}")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+SERVER_KINDS = ["conclave", "zookeeper", "conclave-ensemble"]
+
+
+def make_compat_target(kind, binary=None):
+    """`kind`: conclave, zookeeper (one standalone server each) or conclave-ensemble."""
+    if kind == "conclave-ensemble":
+        return EnsembleUnderTest(binary)
+    return make_compat_server(kind, binary)

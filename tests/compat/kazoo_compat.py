@@ -35,20 +35,22 @@ from kazoo.security import ACL, Id, make_digest_acl, make_digest_acl_credential 
 
 import zkraw as raw  # noqa: E402
 from compat_server import (JUTE_MAX_BUFFER, MAX_SESSION_TIMEOUT_MS,  # noqa: E402
-                           MIN_SESSION_TIMEOUT_MS, SUPER_PASSWORD, make_compat_server)
+                           MIN_SESSION_TIMEOUT_MS, SERVER_KINDS, SUPER_PASSWORD,
+                           make_compat_target)
 from zkservers import four_letter_word  # noqa: E402
 
 DEADLINE_S = 20.0
 
 SERVER = None
 KIND = None
+EXPECTED_MODE = "standalone"
 IS_ZK38 = False
 IS_CONCLAVE = False
 
 
 def setUpModule():
     global SERVER
-    SERVER = make_compat_server(KIND, ARGS.binary)
+    SERVER = make_compat_target(ARGS.server, ARGS.binary)
     SERVER.start()
 
 
@@ -1117,7 +1119,7 @@ class FourLetterWordTest(unittest.TestCase):
 
     def test_srvr(self):
         out = four_letter_word(SERVER.port, "srvr")
-        self.assertIn("Mode: standalone", out)
+        self.assertIn(f"Mode: {EXPECTED_MODE}", out)
         self.assertRegex(out, r"Zxid: 0x[0-9a-f]+")
         self.assertIn("Node count:", out)
 
@@ -1130,20 +1132,23 @@ class FourLetterWordTest(unittest.TestCase):
                     "zk_watch_count", "zk_ephemerals_count", "zk_approximate_data_size",
                     "zk_open_file_descriptor_count", "zk_max_file_descriptor_count"):
             self.assertIn(key, values)
-        self.assertEqual(values["zk_server_state"], "standalone")
+        self.assertEqual(values["zk_server_state"], EXPECTED_MODE)
 
 
 def main():
     global ARGS, KIND, IS_ZK38, IS_CONCLAVE
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--server", choices=["conclave", "zookeeper"], required=True)
-    parser.add_argument("--binary", help="path to conclave-server (for --server conclave)")
+    parser.add_argument("--server", choices=SERVER_KINDS, required=True)
+    parser.add_argument("--binary", help="path to conclave-server (for --server conclave*)")
     parser.add_argument("-k", action="append", default=[], help="only tests matching")
     parser.add_argument("-v", action="store_true")
     ARGS = parser.parse_args()
-    if ARGS.server == "conclave" and not ARGS.binary:
-        parser.error("--binary is required with --server conclave")
-    KIND = ARGS.server
+    if ARGS.server.startswith("conclave") and not ARGS.binary:
+        parser.error("--binary is required with --server conclave*")
+    global EXPECTED_MODE
+    # The ensemble is seen through a follower.
+    EXPECTED_MODE = "follower" if ARGS.server == "conclave-ensemble" else "standalone"
+    KIND = "conclave" if ARGS.server.startswith("conclave") else ARGS.server
     IS_ZK38 = KIND == "zookeeper"
     IS_CONCLAVE = KIND == "conclave"
     argv = [sys.argv[0]] + (["-v"] if ARGS.v else [])

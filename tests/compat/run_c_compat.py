@@ -9,23 +9,24 @@ import argparse
 import subprocess
 import sys
 
-from compat_server import (MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS, SUPER_PASSWORD,
-                           make_compat_server)
+from compat_server import (MAX_SESSION_TIMEOUT_MS, MIN_SESSION_TIMEOUT_MS, SERVER_KINDS,
+                           SUPER_PASSWORD, make_compat_target)
 
 PROGRAM_TIMEOUT_S = 300
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--server", choices=["conclave", "zookeeper"], required=True)
-    parser.add_argument("--binary", help="path to conclave-server (for --server conclave)")
+    parser.add_argument("--server", choices=SERVER_KINDS, required=True)
+    parser.add_argument("--binary", help="path to conclave-server (for --server conclave*)")
     parser.add_argument("--program", required=True, help="path to c_client_compat")
     parser.add_argument("only", nargs="*", help="run only these tests")
     args = parser.parse_args()
-    if args.server == "conclave" and not args.binary:
-        parser.error("--binary is required with --server conclave")
-    with make_compat_server(args.server, args.binary) as srv:
-        cmd = [args.program, "--hosts", srv.hosts, "--server", args.server,
+    if args.server.startswith("conclave") and not args.binary:
+        parser.error("--binary is required with --server conclave*")
+    with make_compat_target(args.server, args.binary) as srv:
+        kind = "conclave" if args.server.startswith("conclave") else args.server
+        cmd = [args.program, "--hosts", srv.hosts, "--server", kind,
                "--super-password", SUPER_PASSWORD,
                "--min-timeout", str(MIN_SESSION_TIMEOUT_MS),
                "--max-timeout", str(MAX_SESSION_TIMEOUT_MS), *args.only]
