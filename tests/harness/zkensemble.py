@@ -200,6 +200,21 @@ class Member:
         except OSError:
             return []
 
+    def log_size(self):
+        """Where the log ends now: pass it to log_since() to read only what comes after."""
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_since(self, offset):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                f.seek(offset)
+                return f.read()
+        except OSError:
+            return ""
+
     def log_tail(self, lines=30):
         try:
             with open(self.log_path, errors="replace") as f:
@@ -226,8 +241,10 @@ class Ensemble:
     """`participants` voters with ids 1..participants, then `observers` observers."""
 
     def __init__(self, binary, participants=3, observers=0, tick_ms=100, init_limit=10,
-                 sync_limit=5):
+                 sync_limit=5, extra_cfg=()):
+        """`extra_cfg`: zoo.cfg lines every member gets."""
         self.binary = binary
+        self.extra_cfg = tuple(extra_cfg)
         self.workdir = tempfile.mkdtemp(prefix="conclave-ensemble-")
         self.tick_ms = tick_ms
         self.init_limit = init_limit
@@ -245,8 +262,14 @@ class Ensemble:
         return [m.server_line() for m in self.members.values()]
 
     def write_config(self, member, **kw):
+        kw.setdefault("extra_cfg", self.extra_cfg)
         member.write_config(self.server_lines(), self.tick_ms, self.init_limit, self.sync_limit,
                             **kw)
+
+    def hosts(self, ids=None):
+        """A client's host list: the members `ids` (default: all)."""
+        return ",".join(f"127.0.0.1:{self.members[i].client_port}"
+                        for i in (ids or self.members))
 
     def start(self, ids=None):
         """Starts the members `ids` (default: all) and waits until each answers ruok."""
