@@ -139,6 +139,17 @@ std::string mntr(ZkServer& s) {
   }
   kv("open_file_descriptor_count", open_fds);
   kv("max_file_descriptor_count", sysconf(_SC_OPEN_MAX));
+  // Leader only, as in ZooKeeper (zk_followers is the 3.4 name of zk_learners).
+  const zab::Peer* peer = s.ensemble() ? s.ensemble()->peer() : nullptr;
+  if (peer && peer->serving() && peer->leading()) {
+    zab::Leading::Stats ls = peer->leading()->stats();
+    kv("learners", ls.learners);
+    kv("followers", ls.learners);
+    kv("synced_followers", ls.synced_followers);
+    kv("synced_non_voting_followers", 0);
+    kv("synced_observers", ls.synced_observers);
+    kv("pending_syncs", ls.pending_syncs);
+  }
   return out.str();
 }
 

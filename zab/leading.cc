@@ -289,11 +289,17 @@ void Leading::answer_syncs() {
   }
 }
 
-size_t Leading::synced_learners() const {
-  return static_cast<size_t>(std::count_if(learners_.begin(), learners_.end(), [&](const auto& l) {
-    return l.second.newleader_acked &&
-           ticks_ - l.second.last_heard_tick <= options_.sync_limit_ticks;
-  }));
+Leading::Stats Leading::stats() const {
+  Stats out;
+  out.learners = learners_.size();
+  out.pending_syncs = sync_waiters_.size();
+  for (const auto& [id, slot] : learners_) {
+    if (!slot.newleader_acked || ticks_ - slot.last_heard_tick > options_.sync_limit_ticks) {
+      continue;
+    }
+    ++(slot.observer ? out.synced_observers : out.synced_followers);
+  }
+  return out;
 }
 
 void Leading::end(std::string reason) {

@@ -75,9 +75,15 @@ class Leading {
   bool ended() const { return ended_; }
   Zxid committed() const { return committed_; }
   int64_t epoch() const { return epoch_; }
-  // Learners connected and past their NEWLEADER acknowledgement (zk_synced_followers).
-  size_t synced_learners() const;
-  size_t learners() const { return learners_.size(); }
+  // For mntr: learners known, those past NEWLEADER and heard within syncLimit (voters and
+  // observers apart), and SYNCs waiting for their commit.
+  struct Stats {
+    size_t learners = 0;
+    size_t synced_followers = 0;
+    size_t synced_observers = 0;
+    size_t pending_syncs = 0;
+  };
+  Stats stats() const;
 
   bool has_ready() const { return !ready_.empty(); }
   BroadcastReady take_ready();
