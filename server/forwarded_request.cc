@@ -72,24 +72,28 @@ Result<ForwardedRequest> decode_forwarded_request(std::string_view bytes) {
   return r;
 }
 
-std::string encode_session_touches(const std::vector<SessionId>& sessions) {
+std::string encode_learner_ping(const LearnerPing& p) {
   wire::JuteWriter w;
   w.write_int(kVersion);
-  w.write_int(static_cast<int32_t>(sessions.size()));
-  for (SessionId id : sessions)
+  w.write_int(static_cast<int32_t>(p.sessions.size()));
+  for (SessionId id : p.sessions)
     w.write_long(id);
+  w.write_long(p.applied_zxid);
+  w.write_long(static_cast<int64_t>(p.digest));
   return w.take();
 }
 
-Result<std::vector<SessionId>> decode_session_touches(std::string_view bytes) {
+Result<LearnerPing> decode_learner_ping(std::string_view bytes) {
   wire::JuteReader rd(bytes);
-  if (rd.read_int() != kVersion || !rd.ok()) return malformed("unknown session touches version");
-  std::vector<SessionId> out;
+  if (rd.read_int() != kVersion || !rd.ok()) return malformed("unknown learner ping version");
+  LearnerPing p;
   int32_t n = rd.read_count(kSessionBytes);
   for (int32_t i = 0; i < n && rd.ok(); ++i)
-    out.push_back(rd.read_long());
-  if (!rd.ok() || !rd.at_end()) return malformed("malformed session touches");
-  return out;
+    p.sessions.push_back(rd.read_long());
+  p.applied_zxid = rd.read_long();
+  p.digest = static_cast<uint64_t>(rd.read_long());
+  if (!rd.ok() || !rd.at_end()) return malformed("malformed learner ping");
+  return p;
 }
 
 }  // namespace conclave::server

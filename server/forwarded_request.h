@@ -8,7 +8,9 @@
 //                   bool is_super
 //   kCreateSession: int timeout_ms; buffer password
 //   kCloseSession:  nothing more
-// Session touches (PING data): int version (1); int count, count x long session_id.
+// A learner's PING answer: int version (1); int count, count x long session_id (the sessions
+// with a connection there, alive); long applied_zxid; long digest (the tree's digest there, so
+// that the leader can compare it with its own at that zxid).
 #pragma once
 
 #include <cstdint>
@@ -40,7 +42,13 @@ std::string encode_forwarded_request(const ForwardedRequest& r);
 // Bounds-checked: malformed bytes give kMarshallingError, never a crash.
 Result<ForwardedRequest> decode_forwarded_request(std::string_view bytes);
 
-std::string encode_session_touches(const std::vector<SessionId>& sessions);
-Result<std::vector<SessionId>> decode_session_touches(std::string_view bytes);
+struct LearnerPing {
+  std::vector<SessionId> sessions{};
+  Zxid applied_zxid = 0;
+  uint64_t digest = 0;
+  bool operator==(const LearnerPing&) const = default;
+};
+std::string encode_learner_ping(const LearnerPing& p);
+Result<LearnerPing> decode_learner_ping(std::string_view bytes);
 
 }  // namespace conclave::server

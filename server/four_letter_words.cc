@@ -122,6 +122,8 @@ std::string mntr(ZkServer& s) {
   kv("global_sessions", s.session_count());
   kv("local_sessions", 0);
   kv("auth_failed_count", st.auth_failed_count);
+  kv("digest_mismatches_count", st.digest_mismatches);
+  kv("digest_checks_count", st.digest_checks);  // ours: learners' digests compared
   kv("uptime", s.now_ms() - st.started_ms);
   kv("last_zxid", hex(s.last_zxid()));
   kv("fsync_count", fs.fsync_count);

@@ -34,6 +34,7 @@ void ZkServer::on_phase(zab::PeerPhase phase, zab::PeerState role) {
   // No longer serving (back to election): ZooKeeper shuts its server down and every client
   // moves on to another member; what this member had not answered stays unanswered.
   ensemble_serving_ = false;
+  digests_by_zxid_.clear();  // a former leader's uncommitted states may never be anyone's
   log::info("stopped serving clients (", zab::to_string(phase), ")");
   close_all_connections();
 }
@@ -106,6 +107,7 @@ Status ZkServer::rebuild_tree_from_disk() {
   auto recovered = recover_tree(*snapshots_, *log_, tree_options_);
   if (!recovered.ok()) return recovered.error();
   snapshotter_->abandon();
+  digests_by_zxid_.clear();
   tree_ = std::move(recovered->tree);
   last_zxid_ = durable_zxid_ = tree_->last_applied_zxid();
   log_durable_zxid_ = std::min(log_durable_zxid_, last_zxid_);
@@ -161,6 +163,7 @@ Status ZkServer::install_snapshot(Zxid zxid, const std::string& data) {
   auto durable = commit_log_->reset();
   if (!durable.ok()) return durable.error();
   snapshotter_->abandon();
+  digests_by_zxid_.clear();
   tree_ = std::move(tree.value());
   last_zxid_ = durable_zxid_ = log_durable_zxid_ = zxid;
   const int64_t now = clock_.monotonic_ms();
@@ -179,23 +182,41 @@ std::pair<Zxid, std::string> ZkServer::snapshot_for_learner() {
 }
 
 void ZkServer::on_learner_ping(zab::ServerId from, std::string data) {
-  auto touched = decode_session_touches(data);
-  if (!touched.ok()) {
-    log::warn("zab: bad session touches from member ", from, ": ", touched.error().to_string());
+  auto ping = decode_learner_ping(data);
+  if (!ping.ok()) {
+    log::warn("zab: bad ping payload from member ", from, ": ", ping.error().to_string());
     return;
   }
   const int64_t now = clock_.monotonic_ms();
-  for (SessionId id : *touched)
+  for (SessionId id : ping->sessions)
     tracker_.touch(id, now);
+  // Two members that applied the same zxid must hold the same tree (DESIGN.md invariant 6).
+  auto ours = digests_by_zxid_.find(ping->applied_zxid);
+  if (ours == digests_by_zxid_.end()) return;
+  ++stats_.digest_checks;
+  if (ours->second != ping->digest) {
+    ++stats_.digest_mismatches;
+    log::error("DIVERGENCE: member ", from, " has tree digest ", ping->digest, " at zxid 0x",
+               std::hex, ping->applied_zxid, std::dec, ", this leader has ", ours->second,
+               " -- the replicas differ; report this with both members' data directories");
+  }
+}
+
+void ZkServer::remember_digest(Zxid zxid) {
+  digests_by_zxid_[zxid] = tree_->digest();
+  while (digests_by_zxid_.size() > kDigestsKept)
+    digests_by_zxid_.erase(digests_by_zxid_.begin());
 }
 
 void ZkServer::relay_session_touches() {
   // Every session with a connection here is alive; its client pings us, not the leader.
-  std::vector<SessionId> alive;
-  alive.reserve(session_connections_.size());
+  LearnerPing ping;
+  ping.sessions.reserve(session_connections_.size());
   for (const auto& [id, conn] : session_connections_)
-    alive.push_back(id);
-  ensemble_->set_ping_data(encode_session_touches(alive));
+    ping.sessions.push_back(id);
+  ping.applied_zxid = tree_->last_applied_zxid();
+  ping.digest = tree_->digest();
+  ensemble_->set_ping_data(encode_learner_ping(ping));
 }
 
 void ZkServer::on_syncs_done(uint64_t count) {

@@ -28,6 +28,10 @@ struct ServerStats {
   uint64_t packets_received = 0;
   uint64_t packets_sent = 0;
   uint64_t auth_failed_count = 0;
+  // Ensemble leader: learners' tree digests compared with ours at the same zxid, and how many
+  // differed (mntr's zk_digest_mismatches_count, as ZooKeeper names it).
+  uint64_t digest_checks = 0;
+  uint64_t digest_mismatches = 0;
   int64_t started_ms = 0;
 
   void reset() {

@@ -310,6 +310,7 @@ datatree::ApplyResult ZkServer::apply_txn(const datatree::Txn& txn) {
     tracker_.remove(txn.header.session_id);
   }
   if (ensemble_ && !ensemble_->leading()) after_apply_on_learner(txn, result);
+  if (ensemble_ && ensemble_->leading()) remember_digest(zxid);
   ++txns_since_snapshot_;
   maybe_snapshot();
   return result;

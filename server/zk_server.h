@@ -148,6 +148,11 @@ class ZkServer : private ensemble::StateMachine {
   void close_all_connections();
   void on_ensemble_storage_failure(const Error& error);
   void relay_session_touches();
+  // Leader: the tree's digest after each zxid it applied (the newest kDigestsKept), to compare
+  // with the digests learners report at theirs.
+  void remember_digest(Zxid zxid);
+  static constexpr size_t kDigestsKept = 4096;
+  std::map<Zxid, uint64_t> digests_by_zxid_;
   // ensemble::StateMachine
   void on_phase(zab::PeerPhase phase, zab::PeerState role) override;
   void apply_committed(std::vector<zab::Entry> entries) override;
