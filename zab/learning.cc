@@ -26,7 +26,7 @@ void Learning::step(const QuorumPacket& p) {
   if (p.type == PacketType::kPing) {
     // L6.
     QuorumPacket reply{.type = PacketType::kPing, .zxid = replica_.history.last()};
-    reply.data = std::exchange(ping_data_, {});
+    reply.data = ping_data_;
     send(std::move(reply));
     return;
   }

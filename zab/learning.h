@@ -26,7 +26,9 @@
 //   proposals; INFORM carries a committed entry.
 // - L5 a learner not serving within initLimit ticks of the ACKEPOCH, or, once serving, hearing
 //   nothing from the leader for syncLimit ticks, goes back to election.
-// - L6 PING is answered with the caller's latest ping data (session touches).
+// - L6 PING is answered with the caller's latest ping data (session touches), every time until
+//   the caller replaces it: the leader's session deadlines must not depend on whether the
+//   caller refreshed it between two pings.
 #pragma once
 
 #include <cstdint>

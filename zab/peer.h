@@ -147,7 +147,8 @@ class Peer {
   // PeerReady::syncs_done, in order).
   Status forward(std::string request);
   Status request_sync();
-  // Learner: the payload of its next PING answer (session touches); replaces the previous one.
+  // Learner: the payload of its PING answers (session touches) from now on; replaces the
+  // previous one.
   void set_ping_data(std::string data);
   // Leader: the answer to a snapshot request (see the contract above).
   void snapshot_taken(ServerId learner, Zxid zxid, std::string data);

@@ -227,7 +227,7 @@ TEST(LearningTest, L6PingsAreAnsweredWithTheLatestPingData) {
   EXPECT_EQ(p[0].type, PacketType::kPing);
   EXPECT_EQ(p[0].data, "touches");
   l.step(packet(PacketType::kPing, 0));
-  EXPECT_EQ(sent(l.take_ready())[0].data, "");  // handed over once
+  EXPECT_EQ(sent(l.take_ready())[0].data, "touches");  // every answer, until replaced
 }
 
 TEST(LearningTest, ForwardAndSyncNeedServing) {
