@@ -229,6 +229,7 @@ void ZkServer::on_syncs_done(uint64_t count) {
     if (conn.forwarded.empty() || conn.forwarded.front().op != OpCode::kSync) continue;
     ClientConnection::Forwarded f = std::move(conn.forwarded.front());
     conn.forwarded.pop_front();
+    --forwarded_outstanding_;
     // Everything committed before the leader answered is applied here: the answer came after.
     reply(conn,
           wire::encode_reply(wire::ReplyHeader{f.xid, last_zxid_, 0}, wire::SyncResponse{f.path}),
@@ -265,6 +266,7 @@ void ZkServer::after_apply_on_learner(const datatree::Txn& txn, datatree::ApplyR
     }
     session_connections_.erase(s);
     conn.session_id = 0;
+    forwarded_outstanding_ -= std::min<uint64_t>(forwarded_outstanding_, conn.forwarded.size());
     conn.forwarded.clear();
     conn.held.clear();
     conn.close_after_flush();
@@ -273,6 +275,7 @@ void ZkServer::after_apply_on_learner(const datatree::Txn& txn, datatree::ApplyR
   if (conn.forwarded.empty() || conn.forwarded.front().xid != txn.header.cxid) return;
   ClientConnection::Forwarded f = std::move(conn.forwarded.front());
   conn.forwarded.pop_front();
+  --forwarded_outstanding_;
   reply_write(conn, f.op, f.xid, txn.header.zxid, r);
   process_held(conn);
 }
@@ -301,6 +304,7 @@ void ZkServer::forward(ClientConnection& conn, std::string_view body, OpCode op,
     return;
   }
   conn.forwarded.push_back({xid, op, std::move(sync_path)});
+  ++forwarded_outstanding_;
 }
 
 void ZkServer::process_held(ClientConnection& conn) {

@@ -213,6 +213,8 @@ void ZkServer::on_accepted(asio::ip::tcp::socket socket) {
 }
 
 void ZkServer::on_closed(ClientConnection& conn) {
+  forwarded_outstanding_ -= std::min<uint64_t>(forwarded_outstanding_, conn.forwarded.size());
+  conn.forwarded.clear();
   tree_->watches().remove_watcher(conn.id());
   waiting_connections_.erase(conn.id());
   throttled_connections_.erase(conn.id());
@@ -240,6 +242,10 @@ void ZkServer::reply(ClientConnection& conn, wire::Bytes frame, Zxid required_zx
 }
 
 bool ZkServer::throttled() const {
+  // A learner's outstanding work is what it forwarded to the leader and has not answered.
+  if (ensemble_ && !ensemble_->leading()) {
+    return forwarded_outstanding_ >= static_cast<uint64_t>(config_.global_outstanding_limit);
+  }
   return last_zxid_ - durable_zxid_ >= config_.global_outstanding_limit;
 }
 

@@ -214,6 +214,8 @@ class ZkServer : private ensemble::StateMachine {
   // Learner: connects waiting for their session to commit, and syncs for the leader's answer.
   std::unordered_map<SessionId, uint64_t> pending_connects_;
   std::deque<uint64_t> pending_syncs_;
+  // Learner: requests forwarded and not answered, over all connections (globalOutstandingLimit).
+  uint64_t forwarded_outstanding_ = 0;
 
   ServerStats stats_;
 };
