@@ -11,6 +11,15 @@
 //   workload=get sessions=8 outstanding=64 value_bytes=1024 ops=... seconds=... ops_per_s=...
 //   p50_us=... p99_us=... errors=... [more key=value pairs]
 //
+// With --spread-hosts, session i connects only to the (i mod n)-th of the n listed servers, so
+// that an ensemble's members share the load evenly (the client library would pick one at random
+// per session); every session then syncs its member with the leader before the first request,
+// so that a read on a follower finds the keys another member's session created.
+//
+// --workload probe is the failover probe instead (see run_probe): one session with every listed
+// server, one synchronous write at a time, reporting how long writes failed after each kill -9
+// that compare_ensemble.py announces on standard input.
+//
 // Every knob has a bound (kMax*), the whole run is capped by a watchdog, and only loopback
 // servers are accepted: this is a bench tool, not a way to load someone's production ensemble.
 #include <zookeeper/zookeeper.h>
@@ -26,6 +35,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,8 +59,17 @@ constexpr int kSetupTimeoutMs = 120'000;
 constexpr int kDrainTimeoutMs = 30'000;
 constexpr int kWatchdogSlackS = 300;  // set-up + drain + close, on top of warm-up + duration
 constexpr int kPollIntervalMs = 2;
+// The probe keeps its recent writes to look back from a kill announced a little late.
+constexpr size_t kProbeHistoryMax = 1 << 16;
+// A failed probe write waits at most this long for the client to report a new connection
+// before retrying (at once when the watcher says connected), so an outage is measured to about
+// this resolution. Each retry also cuts short the C client's own pause after a pass over every
+// server (recv_timeout / 60, 500 ms with a 30 s session), which would otherwise round every
+// outage up to that pause for both systems alike.
+constexpr int kProbeReconnectWaitMs = 10;
+constexpr int kMaxProbeTimeoutMs = 600'000;
 
-enum class Workload { kCreate, kSet, kGet, kMix };
+enum class Workload { kCreate, kSet, kGet, kMix, kProbe };
 enum class Op { kCreate, kSet, kGet };
 enum Phase : int { kWarmup = 0, kMeasure = 1, kStopped = 2 };
 
@@ -68,7 +87,9 @@ struct Options {
   int session_timeout_ms = 30'000;
   std::string root = "/conclave-bench";
   int mix_set_percent = 10;
-  int timeline_ms = 0;  // 0: off; else a stderr line per interval (ops, max latency)
+  int timeline_ms = 0;             // 0: off; else a stderr line per interval (ops, max latency)
+  bool spread_hosts = false;       // session i uses only the (i mod n)-th listed server
+  int probe_timeout_ms = 120'000;  // probe: a kill not followed by a good write in this long
 };
 
 int64_t now_ns() {
@@ -190,6 +211,7 @@ void issue(Lane* lane) {
         lane->op = Op::kCreate;
         break;
       case Workload::kSet:
+      case Workload::kProbe:  // run_probe writes on its own; listed for completeness
         lane->op = Op::kSet;
         break;
       case Workload::kGet:
@@ -238,8 +260,8 @@ void watcher(zhandle_t* /*zh*/, int type, int state, const char* /*path*/, void*
   s->state_cv.notify_all();
 }
 
-bool connect(Session* s, const Options& o) {
-  s->zh = zookeeper_init(o.hosts.c_str(), watcher, o.session_timeout_ms, nullptr, s, 0);
+bool connect(Session* s, const Options& o, const std::string& hosts) {
+  s->zh = zookeeper_init(hosts.c_str(), watcher, o.session_timeout_ms, nullptr, s, 0);
   if (s->zh == nullptr) {
     std::fprintf(stderr, "zk_load: zookeeper_init failed: %s\n", std::strerror(errno));
     return false;
@@ -249,7 +271,7 @@ bool connect(Session* s, const Options& o) {
                                  [s] { return s->connected || s->expired; });
   if (!ok || !s->connected) {
     std::fprintf(stderr, "zk_load: session %d did not connect to %s within %d ms\n", s->index,
-                 o.hosts.c_str(), kConnectTimeoutMs);
+                 hosts.c_str(), kConnectTimeoutMs);
     return false;
   }
   return true;
@@ -317,6 +339,58 @@ bool create_keys(Run& run) {
   return true;
 }
 
+// "h1:p1,h2:p2/chroot" -> {"h1:p1/chroot", "h2:p2/chroot"}: the chroot suffix belongs to the
+// whole list, so each single-server list keeps it.
+std::vector<std::string> split_hosts(const std::string& hosts) {
+  size_t slash = hosts.find('/');
+  std::string list = hosts.substr(0, slash);
+  std::string chroot = slash == std::string::npos ? "" : hosts.substr(slash);
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    if (end > start) out.push_back(list.substr(start, end - start) + chroot);
+    start = end + 1;
+  }
+  return out;
+}
+
+// Set-up syncs: a countdown shared by all sessions.
+void on_setup_sync(int rc, const char* /*value*/, const void* data) {
+  on_setup_create(rc, nullptr, data);
+}
+
+// Every session asks its server to catch up with the leader (zoo_async is ZooKeeper's sync):
+// on an ensemble, a follower may not yet have applied the set-up creates another member's
+// session made, and a read there would then fail with ZNONODE.
+bool sync_sessions(Run& run) {
+  SetupState st;
+  st.remaining = static_cast<int>(run.sessions.size());
+  for (auto& s : run.sessions) {
+    int rc = zoo_async(s->zh, run.options.root.c_str(), on_setup_sync, &st);
+    if (rc != ZOK) {
+      std::lock_guard lock(st.mutex);
+      --st.remaining;
+      ++st.failed;
+      st.last_rc = rc;
+    }
+  }
+  std::unique_lock lock(st.mutex);
+  bool done = st.cv.wait_for(lock, std::chrono::milliseconds(kSetupTimeoutMs),
+                             [&st] { return st.remaining <= 0; });
+  if (!done) {
+    std::fprintf(stderr, "zk_load: set-up syncs did not finish within %d ms\n", kSetupTimeoutMs);
+    std::_Exit(1);  // completions still reference `st`; leave without unwinding it
+  }
+  if (st.failed != 0) {
+    std::fprintf(stderr, "zk_load: %d set-up syncs failed, last: %s\n", st.failed,
+                 zerror(st.last_rc));
+    return false;
+  }
+  return true;
+}
+
 bool is_loopback(const std::string& hosts) {
   size_t start = 0;
   while (start <= hosts.size()) {
@@ -335,13 +409,20 @@ bool is_loopback(const std::string& hosts) {
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: zk_load --hosts 127.0.0.1:PORT --workload create|set|get|mix\n"
+               "usage: zk_load --hosts 127.0.0.1:PORT[,...] --workload create|set|get|mix|probe\n"
                "               [--sessions N=8] [--outstanding K=64] [--value-bytes V=1024]\n"
                "               [--duration-s S=10] [--warmup-s W=2] [--ops N=0 (no limit)]\n"
                "               [--keys KEYS=1000] [--mix-set-percent P=10] [--timeline-ms MS=0]\n"
                "               [--session-timeout-ms T=30000] [--root /conclave-bench]\n"
+               "               [--spread-hosts] [--probe-timeout-ms T=120000]\n"
                "Loopback servers only. Prints one line of key=value pairs; exit status 0 when\n"
-               "the run completed with errors=0, 1 otherwise, 2 for bad arguments.\n");
+               "the run completed with errors=0, 1 otherwise, 2 for bad arguments.\n"
+               "--spread-hosts: session i connects only to the (i mod n)-th listed server.\n"
+               "--workload probe: one session writes continuously (one write at a time) until\n"
+               "standard input ends (or --duration-s passes); each input line\n"
+               "'kill T0_NS T1_NS' (CLOCK_MONOTONIC just before a kill -9 and after the reap)\n"
+               "is answered with a 'failover ...' line: the outage from T0 to the completion\n"
+               "of the first successful write submitted after T1.\n");
 }
 
 [[noreturn]] void bad_arg(const std::string& what) {
@@ -362,11 +443,16 @@ double parse_number(const std::string& name, const std::string& text, double lo,
 
 Options parse_args(int argc, char** argv) {
   Options o;
+  bool load_shape_given = false;  // --sessions or --outstanding
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       usage(stdout);
       std::exit(0);
+    }
+    if (arg == "--spread-hosts") {
+      o.spread_hosts = true;
+      continue;
     }
     std::string name = arg;
     std::string value;
@@ -390,12 +476,16 @@ Options parse_args(int argc, char** argv) {
         o.workload = Workload::kGet;
       } else if (value == "mix") {
         o.workload = Workload::kMix;
+      } else if (value == "probe") {
+        o.workload = Workload::kProbe;
       } else {
         bad_arg("unknown workload '" + value + "'");
       }
     } else if (name == "--sessions") {
+      load_shape_given = true;
       o.sessions = static_cast<int>(parse_number(name, value, 1, kMaxSessions));
     } else if (name == "--outstanding") {
+      load_shape_given = true;
       o.outstanding = static_cast<int>(parse_number(name, value, 1, kMaxOutstanding));
     } else if (name == "--value-bytes") {
       o.value_bytes = static_cast<int>(parse_number(name, value, 0, kMaxValueBytes));
@@ -411,6 +501,8 @@ Options parse_args(int argc, char** argv) {
       o.timeline_ms = static_cast<int>(parse_number(name, value, 0, 60'000));
     } else if (name == "--mix-set-percent") {
       o.mix_set_percent = static_cast<int>(parse_number(name, value, 0, 100));
+    } else if (name == "--probe-timeout-ms") {
+      o.probe_timeout_ms = static_cast<int>(parse_number(name, value, 100, kMaxProbeTimeoutMs));
     } else if (name == "--session-timeout-ms") {
       o.session_timeout_ms = static_cast<int>(parse_number(name, value, 1000, 600'000));
     } else if (name == "--root") {
@@ -424,7 +516,215 @@ Options parse_args(int argc, char** argv) {
   }
   if (o.hosts.empty()) bad_arg("--hosts is required");
   if (!is_loopback(o.hosts)) bad_arg("--hosts must name loopback addresses only");
+  if (split_hosts(o.hosts).empty()) bad_arg("--hosts names no server");
+  if (o.workload == Workload::kProbe) {
+    // The outage is the time until *a* write succeeds again; more writers would only blur
+    // which write that was, and the one session gets every server to fail over to.
+    if (load_shape_given || o.spread_hosts) {
+      bad_arg(
+          "--workload probe is one session with one write at a time and every server; "
+          "--sessions, --outstanding and --spread-hosts do not apply");
+    }
+    o.sessions = 1;
+    o.outstanding = 1;
+  }
   return o;
+}
+
+// The failover probe. One session, with every listed server in its list so that the client
+// library fails over as an application's would, writes <root>/probe with setData, one
+// synchronous write at a time, from the main thread; a reader thread takes the kills announced
+// on standard input.
+//
+// For a kill (t0 just before SIGKILL, t1 after the killed process was reaped), the outage is
+// t0 -> completion of the first successful write *submitted after t1*. A write submitted
+// before t1 does not count even when it succeeds later: the dead leader may have committed it
+// already, so it says nothing about whether the ensemble serves writes again.
+struct ProbeWrite {
+  int64_t submit_ns = 0;
+  int64_t done_ns = 0;
+  int rc = ZOK;
+  std::string server;  // host:port the handle reported right after a successful write
+};
+
+struct ProbeKill {
+  int64_t before_ns = 0;
+  int64_t reaped_ns = 0;
+};
+
+struct ProbeInput {
+  std::mutex mutex;
+  std::deque<ProbeKill> kills;
+  bool closed = false;
+};
+
+// A kill whose outage has not ended yet.
+struct OpenKill {
+  ProbeKill kill;
+  uint64_t failed_writes = 0;  // failures completed after t0
+  int last_error = ZOK;
+  std::string server_before;  // where the last write before t0 succeeded
+};
+
+void read_probe_input(ProbeInput* in) {
+  char line[256];
+  while (std::fgets(line, sizeof line, stdin) != nullptr) {
+    long long t0 = 0;
+    long long t1 = 0;
+    if (std::sscanf(line, "kill %lld %lld", &t0, &t1) == 2 && t1 >= t0) {
+      std::lock_guard lock(in->mutex);
+      in->kills.push_back({t0, t1});
+    } else {
+      std::fprintf(stderr, "zk_load: probe: ignoring input line: %s", line);
+    }
+  }
+  std::lock_guard lock(in->mutex);
+  in->closed = true;
+}
+
+void report_kill(const OpenKill& k, const ProbeWrite* recovered) {
+  const ProbeKill& kill = k.kill;
+  if (recovered == nullptr) {
+    std::printf(
+        "failover recovered=0 kill_to_reap_ms=%.3f failed_writes=%llu last_error=%d "
+        "server_before=%s\n",
+        (kill.reaped_ns - kill.before_ns) / 1e6, static_cast<unsigned long long>(k.failed_writes),
+        k.last_error, k.server_before.empty() ? "-" : k.server_before.c_str());
+  } else {
+    std::printf(
+        "failover recovered=1 outage_ms=%.3f first_ok_submit_ms=%.3f kill_to_reap_ms=%.3f "
+        "failed_writes=%llu last_error=%d server_before=%s server_after=%s\n",
+        (recovered->done_ns - kill.before_ns) / 1e6, (recovered->submit_ns - kill.before_ns) / 1e6,
+        (kill.reaped_ns - kill.before_ns) / 1e6, static_cast<unsigned long long>(k.failed_writes),
+        k.last_error, k.server_before.empty() ? "-" : k.server_before.c_str(),
+        recovered->server.c_str());
+  }
+  std::fflush(stdout);
+}
+
+// Folds one finished write into an open kill; true when it ends the outage.
+bool observe(OpenKill& k, const ProbeWrite& w) {
+  if (w.rc != ZOK) {
+    if (w.done_ns >= k.kill.before_ns) {
+      ++k.failed_writes;
+      k.last_error = w.rc;
+    }
+    return false;
+  }
+  if (w.done_ns < k.kill.before_ns) k.server_before = w.server;
+  return w.submit_ns >= k.kill.reaped_ns;
+}
+
+int run_probe(Run& run) {
+  const Options& o = run.options;
+  Session* s = run.sessions[0].get();
+  const std::string path = o.root + "/probe";
+  if (!ensure_node(s->zh, o.root) || !ensure_node(s->zh, path)) return 1;
+
+  // Leaked on purpose: the reader stays blocked in fgets until input ends, which may be after
+  // this function returns and the process exits.
+  auto* input = new ProbeInput;
+  std::thread(read_probe_input, input).detach();
+
+  std::deque<ProbeWrite> history;  // the most recent writes, oldest first
+  std::vector<OpenKill> open;
+  LatencyHistogram latency;  // successful writes
+  uint64_t ok_writes = 0;
+  uint64_t failed_writes = 0;
+  uint64_t kills = 0;
+  uint64_t recovered = 0;
+  bool session_lost = false;
+  bool ready = false;
+  const int64_t start_ns = now_ns();
+  const int64_t end_ns = start_ns + static_cast<int64_t>(o.duration_s * 1e9);
+  const int64_t timeout_ns = int64_t{o.probe_timeout_ms} * 1'000'000;
+  for (;;) {
+    std::deque<ProbeKill> arrived;
+    bool input_closed = false;
+    {
+      std::lock_guard lock(input->mutex);
+      arrived.swap(input->kills);
+      input_closed = input->closed;
+    }
+    for (const ProbeKill& kill : arrived) {
+      ++kills;
+      // The announcement comes after the kill: replay what happened since.
+      OpenKill k{kill, 0, ZOK, ""};
+      const ProbeWrite* ended = nullptr;
+      for (const ProbeWrite& w : history) {
+        if (observe(k, w)) {
+          ended = &w;
+          break;
+        }
+      }
+      if (ended != nullptr) {
+        report_kill(k, ended);
+        ++recovered;
+      } else {
+        open.push_back(std::move(k));
+      }
+    }
+    const int64_t now = now_ns();
+    std::erase_if(open, [&](const OpenKill& k) {
+      if (now - k.kill.before_ns < timeout_ns && now < end_ns && !session_lost) return false;
+      report_kill(k, nullptr);
+      return true;
+    });
+    if (session_lost || now >= end_ns || (input_closed && open.empty())) break;
+
+    ProbeWrite w;
+    w.submit_ns = now_ns();
+    w.rc = zoo_set(s->zh, path.c_str(), run.value.data(), static_cast<int>(run.value.size()), -1);
+    w.done_ns = now_ns();
+    if (w.rc == ZOK) {
+      ++ok_writes;
+      latency.record(static_cast<uint64_t>(w.done_ns - w.submit_ns));
+      const char* server = zoo_get_current_server(s->zh);
+      w.server = server != nullptr ? server : "?";
+      if (!ready) {
+        ready = true;
+        std::printf("probe ready server=%s\n", w.server.c_str());
+        std::fflush(stdout);
+      }
+    } else {
+      ++failed_writes;
+      s->last_error.store(w.rc, std::memory_order_relaxed);
+    }
+    std::erase_if(open, [&](OpenKill& k) {
+      if (!observe(k, w)) return false;
+      report_kill(k, &w);
+      ++recovered;
+      return true;
+    });
+    history.push_back(std::move(w));
+    if (history.size() > kProbeHistoryMax) history.pop_front();
+
+    const int rc = history.back().rc;
+    if (rc == ZSESSIONEXPIRED || rc == ZINVALIDSTATE || rc == ZAUTHFAILED) {
+      std::fprintf(stderr, "zk_load: probe: session lost: %s\n", zerror(rc));
+      session_lost = true;  // the next pass reports the open kills as unrecovered
+    } else if (rc != ZOK) {
+      // Retry as soon as the client says it is connected again, without spinning on a handle
+      // that is still looking for a server.
+      std::unique_lock lock(s->state_mutex);
+      s->state_cv.wait_for(lock, std::chrono::milliseconds(kProbeReconnectWaitMs),
+                           [s] { return s->connected || s->expired; });
+    }
+  }
+  zookeeper_close(s->zh);
+  const double seconds = static_cast<double>(now_ns() - start_ns) / 1e9;
+  std::printf(
+      "workload=probe sessions=1 outstanding=1 value_bytes=%d ops=%llu seconds=%.3f "
+      "ops_per_s=%.1f p50_us=%.1f p99_us=%.1f failed_writes=%llu max_us=%.1f kills=%llu "
+      "recovered=%llu session_lost=%d last_error=%d\n",
+      o.value_bytes, static_cast<unsigned long long>(ok_writes), seconds,
+      seconds > 0 ? static_cast<double>(ok_writes) / seconds : 0, latency.quantile_ns(0.50) / 1e3,
+      latency.quantile_ns(0.99) / 1e3, static_cast<unsigned long long>(failed_writes),
+      latency.max_ns() / 1e3, static_cast<unsigned long long>(kills),
+      static_cast<unsigned long long>(recovered), session_lost ? 1 : 0,
+      s->last_error.load(std::memory_order_relaxed));
+  std::fflush(stdout);
+  return !session_lost && kills == recovered && ok_writes > 0 ? 0 : 1;
 }
 
 void on_watchdog(int) {
@@ -459,9 +759,13 @@ int run_main(int argc, char** argv) {
       lane.session = s.get();
     run.sessions.push_back(std::move(s));
   }
+  const std::vector<std::string> host_list = split_hosts(o.hosts);
   for (auto& s : run.sessions) {
-    if (!connect(s.get(), o)) return 1;
+    const std::string& hosts =
+        o.spread_hosts ? host_list[static_cast<size_t>(s->index) % host_list.size()] : o.hosts;
+    if (!connect(s.get(), o, hosts)) return 1;
   }
+  if (o.workload == Workload::kProbe) return run_probe(run);
 
   // Layout: <root>/keys/k<i> for set/get/mix (shared across runs, so a get run reads what a
   // set run wrote), <root>/create-<pid>-<time>/s<session>/n<seq> for create (unique per run).
@@ -481,6 +785,7 @@ int run_main(int argc, char** argv) {
     run.key_prefix = o.root + "/keys/k";
     if (!create_keys(run)) return 1;
   }
+  if (!sync_sessions(run)) return 1;
 
   int64_t start_ns = now_ns();
   for (auto& s : run.sessions) {
@@ -559,13 +864,14 @@ int run_main(int argc, char** argv) {
   std::printf(
       "workload=%s sessions=%d outstanding=%d value_bytes=%d ops=%llu seconds=%.3f "
       "ops_per_s=%.1f p50_us=%.1f p99_us=%.1f errors=%llu p90_us=%.1f p999_us=%.1f "
-      "max_us=%.1f mean_us=%.1f warmup_ops=%llu keys=%d drained=%d last_error=%d\n",
+      "max_us=%.1f mean_us=%.1f warmup_ops=%llu keys=%d drained=%d last_error=%d spread=%d\n",
       o.workload_name.c_str(), o.sessions, o.outstanding, o.value_bytes,
       static_cast<unsigned long long>(all.count()), seconds, ops_per_s, all.quantile_ns(0.50) / 1e3,
       all.quantile_ns(0.99) / 1e3, static_cast<unsigned long long>(errors),
       all.quantile_ns(0.90) / 1e3, all.quantile_ns(0.999) / 1e3, all.max_ns() / 1e3,
       all.mean_ns() / 1e3, static_cast<unsigned long long>(warmup_ops),
-      o.workload == Workload::kCreate ? 0 : o.keys, drained ? 1 : 0, last_error);
+      o.workload == Workload::kCreate ? 0 : o.keys, drained ? 1 : 0, last_error,
+      o.spread_hosts ? 1 : 0);
   std::fflush(stdout);
   if (last_error != 0 && last_error != 1) {
     std::fprintf(stderr, "zk_load: last error: %s\n", zerror(last_error));
