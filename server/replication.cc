@@ -236,6 +236,7 @@ void ZkServer::on_syncs_done(uint64_t count) {
           last_zxid_);
     process_held(conn);
   }
+  resume_if_unthrottled();
 }
 
 void ZkServer::after_apply_on_learner(const datatree::Txn& txn, datatree::ApplyResult& r) {
@@ -266,7 +267,8 @@ void ZkServer::after_apply_on_learner(const datatree::Txn& txn, datatree::ApplyR
     }
     session_connections_.erase(s);
     conn.session_id = 0;
-    forwarded_outstanding_ -= std::min<uint64_t>(forwarded_outstanding_, conn.forwarded.size());
+    forwarded_outstanding_ -=
+        std::min<uint64_t>(forwarded_outstanding_, conn.forwarded.size() + conn.held.size());
     conn.forwarded.clear();
     conn.held.clear();
     conn.close_after_flush();
@@ -319,6 +321,7 @@ void ZkServer::process_held(ClientConnection& conn) {
     if (!to_leader && !conn.forwarded.empty()) return;
     std::string body = std::move(conn.held.front());
     conn.held.pop_front();
+    --forwarded_outstanding_;
     handle_request(conn, body, /*replaying=*/true);
   }
 }

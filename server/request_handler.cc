@@ -326,6 +326,7 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body, boo
     const bool to_leader = is_write(op) || op == OpCode::kSync || op == OpCode::kCloseSession;
     if (!replaying && (!conn.held.empty() || (!to_leader && !conn.forwarded.empty()))) {
       conn.held.emplace_back(body);
+      ++forwarded_outstanding_;  // waiting too: it counts toward globalOutstandingLimit
       return;
     }
     if (to_leader) {

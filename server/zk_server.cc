@@ -213,8 +213,10 @@ void ZkServer::on_accepted(asio::ip::tcp::socket socket) {
 }
 
 void ZkServer::on_closed(ClientConnection& conn) {
-  forwarded_outstanding_ -= std::min<uint64_t>(forwarded_outstanding_, conn.forwarded.size());
+  forwarded_outstanding_ -=
+      std::min<uint64_t>(forwarded_outstanding_, conn.forwarded.size() + conn.held.size());
   conn.forwarded.clear();
+  conn.held.clear();
   tree_->watches().remove_watcher(conn.id());
   waiting_connections_.erase(conn.id());
   throttled_connections_.erase(conn.id());
@@ -355,13 +357,16 @@ void ZkServer::advance_durable(Zxid zxid) {
     c->second->release(durable_zxid_);
     it = c->second->has_waiting_output() ? std::next(it) : waiting_connections_.erase(it);
   }
-  if (!throttled_connections_.empty() && !throttled()) {
-    auto ids = std::move(throttled_connections_);
-    throttled_connections_.clear();
-    for (uint64_t id : ids) {
-      auto c = connections_.find(id);
-      if (c != connections_.end()) c->second->resume_reading();
-    }
+  resume_if_unthrottled();
+}
+
+void ZkServer::resume_if_unthrottled() {
+  if (throttled_connections_.empty() || throttled()) return;
+  auto ids = std::move(throttled_connections_);
+  throttled_connections_.clear();
+  for (uint64_t id : ids) {
+    auto c = connections_.find(id);
+    if (c != connections_.end()) c->second->resume_reading();
   }
 }
 

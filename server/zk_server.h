@@ -128,6 +128,8 @@ class ZkServer : private ensemble::StateMachine {
 
   void on_logged(Zxid zxid, Status status);
   void advance_durable(Zxid zxid);
+  // Connections paused by globalOutstandingLimit read again once below it.
+  void resume_if_unthrottled();
   void on_storage_failure(const Error& error);
   void probe_storage();
   void on_probe_logged(const datatree::Txn& probe, Status status);
@@ -214,7 +216,8 @@ class ZkServer : private ensemble::StateMachine {
   // Learner: connects waiting for their session to commit, and syncs for the leader's answer.
   std::unordered_map<SessionId, uint64_t> pending_connects_;
   std::deque<uint64_t> pending_syncs_;
-  // Learner: requests forwarded and not answered, over all connections (globalOutstandingLimit).
+  // Learner: requests forwarded and not answered, and requests held behind them, over all
+  // connections: what globalOutstandingLimit bounds on a learner (so `held` is bounded too).
   uint64_t forwarded_outstanding_ = 0;
 
   ServerStats stats_;
