@@ -517,7 +517,8 @@ struct PeerTransport::Impl : std::enable_shared_from_this<PeerTransport::Impl> {
 
   // Closes `conn` once and settles its peer's state: a lost link reports on_down and
   // redials; a failed dial or finished knock redials after back-off.
-  void close(const std::shared_ptr<Connection>& conn, const std::string& reason) {
+  // `conn` by value: callers pass peer->link itself, which this resets.
+  void close(std::shared_ptr<Connection> conn, const std::string& reason) {
     if (conn->closed) return;
     shut(*conn);
     sockets.erase(conn);

@@ -284,6 +284,38 @@ TEST(PeerTransport, KnockFromLowerIdCutsTheHigherIdsBackoffShort) {
   EXPECT_EQ(ensemble.at(2).stats(1).dial_attempts, 2u);
 }
 
+// A second connection from the higher id while its link is open (it lost the old one without
+// our noticing: a partition, a restart TCP did not report) replaces the link. close() was
+// handed the link by reference, reset it, then read the peer id through it: a null
+// dereference that killed members when a partition healed.
+TEST(PeerTransport, ANewConnectionFromTheHigherIdReplacesItsLink) {
+  Ensemble ensemble;
+  // 2 redials half a second after losing its link: the raw connection is the link until then.
+  ensemble.options().reconnect_backoff_initial_ms = 500;
+  ensemble.options().reconnect_backoff_max_ms = 500;
+  ensemble.add(1);
+  ensemble.add(2);
+  ensemble.start(1);
+  ensemble.start(2);
+  ASSERT_TRUE(ensemble.run_until([&] { return ensemble.all_linked(); }));
+
+  RawPeer again(ensemble.io);
+  again.connect(ensemble.port(1));
+  again.write(encode_handshake(2, "127.0.0.1:1"));
+  ASSERT_TRUE(ensemble.run_until([&] { return ensemble.record(1).downs[2] == 1; }));
+  // The new connection is the link now: what 1 sends goes there.
+  ASSERT_EQ(ensemble.at(1).send(2, bytes_of("to the new one")), SendStatus::kQueued);
+  ASSERT_TRUE(ensemble.run_until([&] { return again.available() > 0; }));
+  EXPECT_EQ(again.read_frame(), "to the new one");
+  // The real 2 saw its link close and dials again, which replaces the raw one in turn.
+  ASSERT_TRUE(ensemble.run_until([&] {
+    return again.closed_by_peer() && ensemble.all_linked() && ensemble.record(1).downs[2] == 2;
+  }));
+  ASSERT_EQ(ensemble.at(2).send(1, bytes_of("back")), SendStatus::kQueued);
+  ASSERT_TRUE(ensemble.run_until([&] { return !ensemble.record(1).received[2].empty(); }));
+  EXPECT_EQ(ensemble.record(1).received[2].back(), "back");
+}
+
 TEST(PeerTransport, MalformedHandshakeClosesOnlyThatConnection) {
   Ensemble ensemble;
   for (int64_t id : {1, 2, 3})
