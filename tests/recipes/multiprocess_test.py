@@ -1,0 +1,332 @@
+"""The lock and leader-election recipes across many PROCESSES, against a 3-member Conclave
+ensemble or Apache ZooKeeper 3.8 (--server), through the example programs of recipes/examples.
+
+lock_counter: several `lock_counter HOSTS LOCK COUNTER N` processes contend at once; some are
+SIGKILLed along the way (their sessions expire, their lock nodes vanish, the others go on) and
+replaced. Two holders at once would both read the same value and write the same successor, so:
+  - every printed value is unique, and each survivor printed exactly N lines and exited 0;
+  - the final counter equals the number of `inc` lines, except that a process killed between
+    its write and its print leaves one value unprinted: each unprinted value must be explained
+    by a distinct killed process that was killed after the value before it was printed, and
+    before the value after it was printed.
+
+leader_demo: several `leader_demo HOSTS PATH NAME` processes; the leader is repeatedly
+SIGKILLed (it never prints LOST; its leadership ends when it dies) or SIGTERMed (it prints
+LOST, then leaves). Leadership intervals, from the printed timestamps (a SIGKILLed leader's
+ends at the kill), must never overlap; after a SIGKILL the next LEADER comes no earlier than
+the dead session could have expired (half the timeout after the kill: the client pings
+every third of it, and a late ping on a loaded machine moves its last sign of life earlier)
+and within the session timeout (plus slack for a loaded machine); after a
+SIGTERM it comes at once (no session to wait for).
+
+CI runs a few hundred acquisitions per server; --soak runs thousands (CTest label soak).
+
+    /usr/bin/python3 multiprocess_test.py --binary build/server/conclave-server \
+        --lock-counter build/recipes/lock_counter --leader-demo build/recipes/leader_demo \
+        --server conclave [--soak] [-v] [MultiProcessTest.test_lock_counter]
+"""
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "harness"))
+
+from kazoo.client import KazooClient  # noqa: E402
+
+from zkensemble import Ensemble  # noqa: E402
+from zkservers import make_server  # noqa: E402
+
+ARGS = None
+# The examples' session timeout (CONCLAVE_SESSION_TIMEOUT_MS): short, so a killed process's
+# lock node and leadership pass on quickly, yet long enough for a loaded 2-core machine.
+SESSION_MS = 4000
+SERVER_CFG = ["minSessionTimeout=1000", "maxSessionTimeout=30000"]
+# Deadlines leave room for ASan on a loaded 2-core machine.
+PROGRESS_TIMEOUT_S = 120
+# How late after the session timeout a new leader may come (expiry check interval, watch
+# delivery, scheduling).
+TAKEOVER_SLACK_MS = 4000
+# Timestamps come from two clocks read at slightly different moments (the driver's at the
+# kill, the process's at its print); same machine, so only the reading order differs.
+CLOCK_SLACK_MS = 50
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+class Proc:
+    """One example process; a thread collects its stdout lines as (driver ms, line)."""
+
+    def __init__(self, argv, name, board):
+        env = dict(os.environ, CONCLAVE_SESSION_TIMEOUT_MS=str(SESSION_MS))
+        self.name = name
+        self.board = board
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=env, text=True)
+        self.lines = []
+        self.stderr = ""
+        self.killed_ms = None
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.err_reader = threading.Thread(target=self._read_err, daemon=True)
+        self.err_reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self.board.cond:
+                self.lines.append((now_ms(), line.rstrip("\n")))
+                self.board.cond.notify_all()
+        self.proc.stdout.close()
+        with self.board.cond:
+            self.board.cond.notify_all()
+
+    def _read_err(self):
+        self.stderr = self.proc.stderr.read()
+        self.proc.stderr.close()
+
+    def kill9(self):
+        self.killed_ms = now_ms()
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def finish(self, timeout):
+        rc = self.proc.wait(timeout=timeout)
+        self.reader.join(timeout)
+        self.err_reader.join(timeout)
+        return rc
+
+
+class Board:
+    """Where every process's output lands; waits are on its condition, with deadlines."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+
+    def wait(self, predicate, timeout, what):
+        with self.cond:
+            if not self.cond.wait_for(predicate, timeout):
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class MultiProcessTest(unittest.TestCase):
+    def setUp(self):
+        self.procs = []
+        if ARGS.server == "conclave":
+            self.ens = Ensemble(ARGS.binary, participants=3, extra_cfg=SERVER_CFG)
+            self.addCleanup(self._cleanup_ensemble)
+            self.ens.start()
+            self.ens.wait_stable(timeout=PROGRESS_TIMEOUT_S)
+            self.hosts = self.ens.hosts()
+        else:
+            self.srv = make_server("zookeeper", extra_cfg=SERVER_CFG)
+            self.addCleanup(self.srv.cleanup)
+            self.srv.start()
+            self.hosts = self.srv.hosts
+        self.addCleanup(self._stop_procs)
+        self.board = Board()
+        self.base = f"/recipes-mp-{os.getpid()}-{random.randrange(1 << 30)}"
+
+    def _cleanup_ensemble(self):
+        reports = self.ens.cleanup()
+        self.assertEqual(reports, {}, "sanitizer reports from members")
+
+    def _stop_procs(self):
+        for p in self.procs:
+            if p.proc.poll() is None:
+                p.proc.kill()
+                p.proc.wait()
+
+    def spawn(self, argv, name):
+        p = Proc(argv, name, self.board)
+        self.procs.append(p)
+        return p
+
+    def read_node(self, path):
+        zk = KazooClient(hosts=self.hosts, timeout=30)
+        zk.start(timeout=60)
+        try:
+            zk.sync(path)
+            data, _ = zk.get(path)
+            return data.decode()
+        finally:
+            zk.stop()
+            zk.close()
+
+    # ---- lock_counter ----
+
+    def test_lock_counter(self):
+        workers, per_proc, kills = (6, 300, 10) if ARGS.soak else (4, 40, 3)
+        lock_path, counter_path = self.base + "/lock", self.base + "/counter"
+        argv = [ARGS.lock_counter, self.hosts, lock_path, counter_path, str(per_proc)]
+        seq = iter(range(1_000_000))
+        alive = [self.spawn(argv, f"c{next(seq)}") for _ in range(workers)]
+        rng = random.Random()
+        killed = []
+        for _ in range(kills):
+            # Kill a process in the middle of its work (it has printed a few lines), then
+            # replace it so the contention stays.
+            victim = rng.choice(alive)
+            target = len(victim.lines) + rng.randrange(1, 6)
+            self.board.wait(lambda: len(victim.lines) >= target or victim.proc.poll() is not None,
+                            PROGRESS_TIMEOUT_S, f"{victim.name} to print {target} lines")
+            if victim.proc.poll() is not None:
+                continue
+            victim.kill9()
+            killed.append(victim)
+            alive.remove(victim)
+            alive.append(self.spawn(argv, f"c{next(seq)}"))
+        for p in alive:
+            rc = p.finish(timeout=PROGRESS_TIMEOUT_S * 5)
+            self.assertEqual(rc, 0, f"{p.name} exited {rc}: {p.stderr}")
+            self.assertEqual(len(p.lines), per_proc, f"{p.name} printed {len(p.lines)} lines")
+
+        values = {}  # value -> (process, driver ms)
+        for p in self.procs:
+            for t, line in p.lines:
+                word, _, num = line.partition(" ")
+                self.assertEqual(word, "inc", f"{p.name} printed {line!r}")
+                v = int(num)
+                self.assertNotIn(v, values, f"value {v} printed twice ({values.get(v, ('',))[0]}"
+                                            f" and {p.name}): two holders at once")
+                values[v] = (p.name, t)
+        final = int(self.read_node(counter_path))
+        unprinted = sorted(set(range(1, final + 1)) - set(values))
+        self.assertEqual(set(values) - set(range(1, final + 1)), set(),
+                         "printed values beyond the final counter")
+        # Each unprinted value: a killed process wrote it and died before printing.
+        explainers = list(killed)
+        for v in unprinted:
+            before = values[v - 1][1] if v - 1 in values else 0
+            after = values[v + 1][1] if v + 1 in values else float("inf")
+            match = next((k for k in explainers
+                          if before - CLOCK_SLACK_MS <= k.killed_ms <= after + CLOCK_SLACK_MS),
+                         None)
+            self.assertIsNotNone(match, f"value {v} was written but never printed, and no "
+                                        f"killed process explains it: a lost increment")
+            explainers.remove(match)
+        total = len(values)
+        print(f"lock_counter on {ARGS.server}: {len(self.procs)} processes ({len(killed)} "
+              f"SIGKILLed), {total} inc lines, final counter {final}, {len(unprinted)} "
+              f"written by a process killed before it printed, 0 violations", flush=True)
+        self.assertEqual(final, total + len(unprinted))
+
+    # ---- leader_demo ----
+
+    def leaders(self):
+        """Per process, the last LEADER/LOST word it printed (under board.cond)."""
+        return {p.name: p.lines[-1][1].split()[1] for p in self.procs if p.lines}
+
+    def current_leader(self):
+        leading = [p for p in self.procs
+                   if p.proc.poll() is None and p.lines and p.lines[-1][1].split()[1] == "LEADER"]
+        return leading[0] if len(leading) == 1 else None
+
+    def test_leader_demo(self):
+        participants, rounds = (5, 24) if ARGS.soak else (4, 6)
+        election = self.base + "/election"
+        seq = iter(range(1_000_000))
+
+        def start_one():
+            name = f"d{next(seq)}"
+            return self.spawn([ARGS.leader_demo, self.hosts, election, name], name)
+
+        for _ in range(participants):
+            start_one()
+        takeovers = []
+        for r in range(rounds):
+            self.board.wait(lambda: self.current_leader() is not None, PROGRESS_TIMEOUT_S,
+                            "a leader")
+            with self.board.cond:
+                leader = self.current_leader()
+                lead_lines = {p.name: len(p.lines) for p in self.procs}
+            how = "SIGKILL" if r % 3 != 2 else "SIGTERM"
+            if how == "SIGKILL":
+                leader.kill9()
+                end_ms = leader.killed_ms
+            else:
+                leader.proc.send_signal(signal.SIGTERM)
+                self.assertEqual(leader.finish(timeout=PROGRESS_TIMEOUT_S), 0, leader.stderr)
+                self.assertEqual(leader.lines[-1][1].split()[1:], ["LOST", leader.name])
+                end_ms = int(leader.lines[-1][1].split()[0])
+            start_one()
+
+            def new_leader():
+                p = self.current_leader()
+                return p if p is not None and len(p.lines) > lead_lines.get(p.name, 0) else None
+
+            self.board.wait(lambda: new_leader() is not None, PROGRESS_TIMEOUT_S,
+                            f"a new leader after the {how} of {leader.name}")
+            with self.board.cond:
+                successor = new_leader()
+                started = int(successor.lines[-1][1].split()[0])
+            delay = started - end_ms
+            takeovers.append((how, delay))
+            if how == "SIGKILL":
+                self.assertGreaterEqual(delay, SESSION_MS // 2 - CLOCK_SLACK_MS,
+                                        f"{successor.name} led {delay} ms after the kill of "
+                                        f"{leader.name}: before its session could expire")
+                self.assertLessEqual(delay, SESSION_MS + TAKEOVER_SLACK_MS,
+                                     f"no new leader within the session timeout ({delay} ms)")
+            else:
+                self.assertGreaterEqual(delay, 0)
+                self.assertLessEqual(delay, TAKEOVER_SLACK_MS,
+                                     f"the successor of a leader that left took {delay} ms")
+
+        for p in self.procs:
+            if p.proc.poll() is None:
+                p.proc.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            if p.killed_ms is None:
+                self.assertEqual(p.finish(timeout=PROGRESS_TIMEOUT_S), 0,
+                                 f"{p.name}: {p.stderr}")
+        self.check_intervals()
+        print(f"leader_demo on {ARGS.server}: {len(self.procs)} processes, "
+              f"{len(takeovers)} leaders removed, takeover delays (ms): "
+              + ", ".join(f"{how} {d}" for how, d in takeovers) + "; no overlap", flush=True)
+
+    def check_intervals(self):
+        intervals = []
+        for p in self.procs:
+            start = None
+            for _, line in p.lines:
+                ms, word, name = line.split()
+                self.assertEqual(name, p.name)
+                if word == "LEADER":
+                    self.assertIsNone(start, f"{p.name}: LEADER twice in a row")
+                    start = int(ms)
+                else:
+                    self.assertEqual(word, "LOST", line)
+                    self.assertIsNotNone(start, f"{p.name}: LOST while not leader")
+                    intervals.append((start, int(ms), p.name))
+                    start = None
+            if start is not None:
+                self.assertIsNotNone(p.killed_ms, f"{p.name} exited as leader without LOST")
+                intervals.append((start, p.killed_ms, p.name))
+        intervals.sort()
+        for (s1, e1, n1), (s2, e2, n2) in zip(intervals, intervals[1:]):
+            self.assertGreaterEqual(s2, e1, f"{n1} led {s1}..{e1} and {n2} from {s2}: "
+                                            f"two leaders at once")
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True, help="conclave-server")
+    parser.add_argument("--lock-counter", required=True)
+    parser.add_argument("--leader-demo", required=True)
+    parser.add_argument("--server", choices=["conclave", "zookeeper"], required=True)
+    parser.add_argument("--soak", action="store_true", help="thousands of acquisitions")
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0], *rest])
+
+
+if __name__ == "__main__":
+    main()

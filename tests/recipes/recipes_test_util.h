@@ -1,0 +1,37 @@
+// What the recipe tests against a real server share (on top of tests/client/test_env.h):
+// connections for recipes, and waits with a deadline for a number of children and for a
+// listener's marks.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "recipes/connection.h"
+#include "tests/client/test_env.h"
+
+namespace conclave::recipes::testing {
+
+using namespace std::chrono_literals;
+using client::testing::kWait;
+using client::testing::Recorder;
+
+// A connected recipes::Connection (null, with a test failure, if that fails).
+std::unique_ptr<Connection> open_connection(client::ClientOptions options = {});
+
+// Waits until `path` has exactly `n` children (watching it, never sleeping).
+bool wait_children(client::SyncClient& zk, const std::string& path, size_t n,
+                   std::chrono::milliseconds timeout = kWait);
+
+// The children of `path` sorted by sequence (names), or empty on an error.
+std::vector<std::string> contenders(client::SyncClient& zk, const std::string& path,
+                                    const std::string& name);
+
+// The server's own view of data watches: `wchp` (ZooKeeper's four-letter word, which Conclave
+// answers the same way) as path -> ids of the sessions watching it. Asked of the one server
+// in env().hosts.
+Result<std::map<std::string, std::set<SessionId>>> watches_by_path();
+
+}  // namespace conclave::recipes::testing
