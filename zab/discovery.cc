@@ -149,6 +149,12 @@ void Discovery::accepted_epoch_durable(int64_t epoch) {
   }
 }
 
+void Discovery::leader_link_up() {
+  if (role_ != Role::kLearning || epoch_ != 0 || done_) return;
+  resend_ticks_ = 0;
+  send_learner_info();
+}
+
 void Discovery::tick() {
   if (role_ == Role::kIdle || done_) return;  // an established leader: pings take over
   if (++ticks_ >= options_.init_limit_ticks) {

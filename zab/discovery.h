@@ -133,6 +133,9 @@ class Discovery {
   void tick();
   // Storage completion: acceptedEpoch = epoch is now durable.
   void accepted_epoch_durable(int64_t epoch);
+  // Learner: the quorum connection to the leader came up. A FOLLOWERINFO sent before it did was
+  // lost; sending it again now saves waiting for the resend (D1).
+  void leader_link_up();
 
   bool has_ready() const;
   DiscoveryReady take_ready();

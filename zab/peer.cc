@@ -146,6 +146,12 @@ void Peer::return_to_election() {
   become_looking(std::nullopt, "the caller lost the quorum connection");
 }
 
+void Peer::quorum_link_up(ServerId id) {
+  if (role_ == PeerState::kLeading || !discovery_ || id != discovery_->leader()) return;
+  discovery_->leader_link_up();
+  drain_discovery();
+}
+
 void Peer::log_write_failed() {
   // Leaving the role first: its quorum packets about the lost entries must not go out.
   become_looking(std::nullopt, "a log write failed");

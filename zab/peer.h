@@ -133,6 +133,8 @@ class Peer {
   void current_epoch_durable(int64_t epoch);
   // The caller saw the quorum connection to its leader drop.
   void return_to_election();
+  // The caller's quorum connection to `id` came up (a learner's FOLLOWERINFO goes again).
+  void quorum_link_up(ServerId id);
   // A log append failed (a full disk): the entries past the durable zxid will never be, so the
   // History forgets them, and the member goes back to election (the caller rebuilds its state
   // machine from disk; the next sync brings it back).

@@ -196,6 +196,11 @@ Status QuorumPeerDriver::start() {
     on_message(from, payload, /*election_port=*/false);
   };
   quorum_callbacks.on_down = [this](int64_t id) { on_quorum_link_down(id); };
+  quorum_callbacks.on_up = [this](int64_t id) {
+    // A learner's FOLLOWERINFO sent before this link was up was dropped: it goes again now.
+    peer_->quorum_link_up(id);
+    executor_->drain();
+  };
   quorum_ = std::make_unique<peer::PeerTransport>(
       io_, peer::PeerAddress{options_.my_id, *host, self->quorum_port}, quorum_options,
       std::move(quorum_callbacks), rng);

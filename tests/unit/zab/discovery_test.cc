@@ -41,6 +41,20 @@ TEST(DiscoveryTest, D1LearnerSendsFollowerInfoWithAcceptedEpochAndResends) {
   EXPECT_EQ(d.take_ready().packets.size(), 1u);
 }
 
+TEST(DiscoveryTest, D1LearnerSendsFollowerInfoAgainWhenTheLeaderLinkComesUp) {
+  Discovery d(2, majority({1, 2, 3}), kOptions);
+  d.start_following(1, {.accepted_epoch = 4, .current_epoch = 3, .last_zxid = make_zxid(3, 7)});
+  d.take_ready();
+  d.leader_link_up();  // the first was sent before the link existed: it went nowhere
+  DiscoveryReady r = d.take_ready();
+  ASSERT_EQ(r.packets.size(), 1u);
+  EXPECT_EQ(r.packets[0].packet, follower_info(2, 4));
+  d.step(1, leader_info(1, 4));  // acknowledged: a later link-up sends nothing more
+  d.take_ready();
+  d.leader_link_up();
+  EXPECT_TRUE(d.take_ready().packets.empty());
+}
+
 TEST(DiscoveryTest, D1ObserverSendsObserverInfo) {
   Discovery d(9, majority({1, 2, 3}, {9}), kOptions);
   d.start_following(1, {.accepted_epoch = 1, .current_epoch = 1, .last_zxid = 0});
