@@ -19,7 +19,9 @@ every third of it, and a late ping on a loaded machine moves its last sign of li
 and within the session timeout (plus slack for a loaded machine); after a
 SIGTERM it comes at once (no session to wait for).
 
-CI runs a few hundred acquisitions per server; --soak runs thousands (CTest label soak).
+CI runs about 500 lock acquisitions per server (4 processes x 100, 3 killed and replaced) and
+6 leader removals; --soak (CTest label soak) about 2,800 per server (6 x 400, 10 killed and
+replaced) and 24 leader removals.
 
     /usr/bin/python3 multiprocess_test.py --binary build/server/conclave-server \
         --lock-counter build/recipes/lock_counter --leader-demo build/recipes/leader_demo \
@@ -40,7 +42,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "harness"))
 
 from kazoo.client import KazooClient  # noqa: E402
 
-from zkensemble import Ensemble  # noqa: E402
+from zkensemble import Ensemble, wait_for  # noqa: E402
 from zkservers import make_server  # noqa: E402
 
 ARGS = None
@@ -110,10 +112,11 @@ class Board:
     def __init__(self):
         self.cond = threading.Condition()
 
-    def wait(self, predicate, timeout, what):
+    def wait(self, predicate, timeout, what, describe=lambda: ""):
         with self.cond:
-            if not self.cond.wait_for(predicate, timeout):
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            if self.cond.wait_for(predicate, timeout):
+                return
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{describe()}")
 
 
 class MultiProcessTest(unittest.TestCase):
@@ -132,6 +135,7 @@ class MultiProcessTest(unittest.TestCase):
             self.hosts = self.srv.hosts
         self.addCleanup(self._stop_procs)
         self.board = Board()
+        self.kz = None  # a client of the test's own, for count_children
         self.base = f"/recipes-mp-{os.getpid()}-{random.randrange(1 << 30)}"
 
     def _cleanup_ensemble(self):
@@ -149,6 +153,15 @@ class MultiProcessTest(unittest.TestCase):
         self.procs.append(p)
         return p
 
+    def count_children(self, path):
+        if self.kz is None:
+            self.kz = KazooClient(hosts=self.hosts, timeout=30)
+            self.kz.start(timeout=60)
+            self.addCleanup(self.kz.close)
+            self.addCleanup(self.kz.stop)
+        self.kz.sync(path)
+        return len(self.kz.get_children(path))
+
     def read_node(self, path):
         zk = KazooClient(hosts=self.hosts, timeout=30)
         zk.start(timeout=60)
@@ -163,7 +176,7 @@ class MultiProcessTest(unittest.TestCase):
     # ---- lock_counter ----
 
     def test_lock_counter(self):
-        workers, per_proc, kills = (6, 300, 10) if ARGS.soak else (4, 40, 3)
+        workers, per_proc, kills = (6, 400, 10) if ARGS.soak else (4, 100, 3)
         lock_path, counter_path = self.base + "/lock", self.base + "/counter"
         argv = [ARGS.lock_counter, self.hosts, lock_path, counter_path, str(per_proc)]
         seq = iter(range(1_000_000))
@@ -243,7 +256,7 @@ class MultiProcessTest(unittest.TestCase):
         takeovers = []
         for r in range(rounds):
             self.board.wait(lambda: self.current_leader() is not None, PROGRESS_TIMEOUT_S,
-                            "a leader")
+                            "a leader", self.describe_election(election))
             with self.board.cond:
                 leader = self.current_leader()
                 lead_lines = {p.name: len(p.lines) for p in self.procs}
@@ -263,7 +276,8 @@ class MultiProcessTest(unittest.TestCase):
                 return p if p is not None and len(p.lines) > lead_lines.get(p.name, 0) else None
 
             self.board.wait(lambda: new_leader() is not None, PROGRESS_TIMEOUT_S,
-                            f"a new leader after the {how} of {leader.name}")
+                            f"a new leader after the {how} of {leader.name}",
+                            self.describe_election(election))
             with self.board.cond:
                 successor = new_leader()
                 started = int(successor.lines[-1][1].split()[0])
@@ -280,9 +294,13 @@ class MultiProcessTest(unittest.TestCase):
                 self.assertLessEqual(delay, TAKEOVER_SLACK_MS,
                                      f"the successor of a leader that left took {delay} ms")
 
-        for p in self.procs:
-            if p.proc.poll() is None:
-                p.proc.send_signal(signal.SIGTERM)
+        # A process takes SIGTERM as "leave" only once it set up its signal handling, which it
+        # does before it joins: wait until every live one has its node in the election.
+        live = [p for p in self.procs if p.proc.poll() is None]
+        wait_for(lambda: self.count_children(election) == len(live), PROGRESS_TIMEOUT_S,
+                 f"{len(live)} participants in {election}", interval=0.2)
+        for p in live:
+            p.proc.send_signal(signal.SIGTERM)
         for p in self.procs:
             if p.killed_ms is None:
                 self.assertEqual(p.finish(timeout=PROGRESS_TIMEOUT_S), 0,
@@ -291,6 +309,35 @@ class MultiProcessTest(unittest.TestCase):
         print(f"leader_demo on {ARGS.server}: {len(self.procs)} processes, "
               f"{len(takeovers)} leaders removed, takeover delays (ms): "
               + ", ".join(f"{how} {d}" for how, d in takeovers) + "; no overlap", flush=True)
+
+    def describe_election(self, election):
+        """For a failure message: what each process printed, and the election's nodes as the
+        server (each member, for an ensemble) sees them."""
+        def describe():
+            parts = []
+            for p in self.procs:
+                state = "running" if p.proc.poll() is None else f"exited {p.proc.returncode}"
+                parts.append(f"{p.name} ({state}, killed at {p.killed_ms}): "
+                             f"{[line for _, line in p.lines]} {p.stderr[-500:]}")
+            hosts = ([f"127.0.0.1:{m.client_port}" for m in self.ens.live()]
+                     if ARGS.server == "conclave" else [self.hosts])
+            for h in hosts:
+                try:
+                    zk = KazooClient(hosts=h, timeout=10)
+                    zk.start(timeout=10)
+                    kids = sorted(zk.get_children(election),
+                                  key=lambda c: c[-10:])
+                    owners = [f"{c}:{zk.get(election + '/' + c)[1].ephemeralOwner:#x}"
+                              for c in kids]
+                    parts.append(f"{h} sees {owners}")
+                    zk.stop()
+                    zk.close()
+                except Exception as e:  # a diagnostic only
+                    parts.append(f"{h}: {e!r}")
+            if ARGS.server == "conclave":
+                parts.append(self.ens.describe())
+            return "\n".join(parts)
+        return describe
 
     def check_intervals(self):
         intervals = []
