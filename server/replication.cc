@@ -138,10 +138,16 @@ Status ZkServer::truncate_to(Zxid zxid) {
   Status rebuilt = rebuild_tree_from_disk();
   if (!rebuilt.ok()) return rebuilt;
   if (tree_->last_applied_zxid() != zxid) {
-    return Error(ErrorCode::kDataInconsistency,
-                 "after truncating to zxid " + std::to_string(zxid) + " the tree is at " +
-                     std::to_string(tree_->last_applied_zxid()) +
-                     " (a snapshot newer than the truncation point?)");
+    // A snapshot newer than the truncation point (ACKEPOCH's base_zxid exists to prevent it):
+    // the tree no longer matches the log, and syncing on top of it could diverge silently.
+    // Stopping is the safe answer; the member rejoins by SNAP once its data directory is
+    // cleared.
+    log::error("after truncating the log to zxid 0x", std::hex, zxid, " the tree is at 0x",
+               tree_->last_applied_zxid(), std::dec,
+               " (a snapshot newer than the truncation point); stopping -- clear this member's "
+               "dataDir (keep myid) and restart it to resync from the leader");
+    io_.stop();
+    return Error(ErrorCode::kDataInconsistency, "snapshot newer than the truncation point");
   }
   log::info("truncated the log to zxid 0x", std::hex, zxid, std::dec, " (TRUNC from the leader)");
   return Status::success();
