@@ -207,8 +207,9 @@ class MultiProcessTest(unittest.TestCase):
                 word, _, num = line.partition(" ")
                 self.assertEqual(word, "inc", f"{p.name} printed {line!r}")
                 v = int(num)
-                self.assertNotIn(v, values, f"value {v} printed twice ({values.get(v, ('',))[0]}"
-                                            f" and {p.name}): two holders at once")
+                if v in values:
+                    self.fail(f"value {v} printed twice ({values[v][0]} and {p.name}): two "
+                              f"holders at once")
                 values[v] = (p.name, t)
         final = int(self.read_node(counter_path))
         unprinted = sorted(set(range(1, final + 1)) - set(values))
