@@ -5,7 +5,8 @@
 namespace conclave::server {
 namespace {
 
-constexpr int32_t kVersion = 1;
+constexpr int32_t kVersion = 2;  // 2: the connection, and kAttachSession
+constexpr int32_t kPingVersion = 1;
 constexpr size_t kIdBytesMin = 4 + 4;  // two empty ustrings
 constexpr size_t kSessionBytes = 8;
 
@@ -22,6 +23,7 @@ std::string encode_forwarded_request(const ForwardedRequest& r) {
   w.write_long(r.session_id);
   switch (r.kind) {
     case ForwardedRequest::Kind::kWrite:
+      w.write_long(static_cast<int64_t>(r.connection));
       w.write_buffer(r.packet);
       w.write_int(static_cast<int32_t>(r.auth_ids.size()));
       for (const wire::Id& id : r.auth_ids) {
@@ -31,10 +33,14 @@ std::string encode_forwarded_request(const ForwardedRequest& r) {
       w.write_bool(r.is_super);
       break;
     case ForwardedRequest::Kind::kCreateSession:
+      w.write_long(static_cast<int64_t>(r.connection));
       w.write_int(r.timeout_ms);
       w.write_buffer(r.password);
       break;
     case ForwardedRequest::Kind::kCloseSession:
+      break;
+    case ForwardedRequest::Kind::kAttachSession:
+      w.write_long(static_cast<int64_t>(r.connection));
       break;
   }
   return w.take();
@@ -48,6 +54,7 @@ Result<ForwardedRequest> decode_forwarded_request(std::string_view bytes) {
   r.session_id = rd.read_long();
   switch (r.kind) {
     case ForwardedRequest::Kind::kWrite: {
+      r.connection = static_cast<uint64_t>(rd.read_long());
       r.packet = rd.read_buffer();
       int32_t n = rd.read_count(kIdBytesMin);
       for (int32_t i = 0; i < n && rd.ok(); ++i) {
@@ -60,10 +67,14 @@ Result<ForwardedRequest> decode_forwarded_request(std::string_view bytes) {
       break;
     }
     case ForwardedRequest::Kind::kCreateSession:
+      r.connection = static_cast<uint64_t>(rd.read_long());
       r.timeout_ms = rd.read_int();
       r.password = rd.read_buffer();
       break;
     case ForwardedRequest::Kind::kCloseSession:
+      break;
+    case ForwardedRequest::Kind::kAttachSession:
+      r.connection = static_cast<uint64_t>(rd.read_long());
       break;
     default:
       return malformed("unknown forwarded request kind");
@@ -74,7 +85,7 @@ Result<ForwardedRequest> decode_forwarded_request(std::string_view bytes) {
 
 std::string encode_learner_ping(const LearnerPing& p) {
   wire::JuteWriter w;
-  w.write_int(kVersion);
+  w.write_int(kPingVersion);
   w.write_int(static_cast<int32_t>(p.sessions.size()));
   for (SessionId id : p.sessions)
     w.write_long(id);
@@ -85,7 +96,7 @@ std::string encode_learner_ping(const LearnerPing& p) {
 
 Result<LearnerPing> decode_learner_ping(std::string_view bytes) {
   wire::JuteReader rd(bytes);
-  if (rd.read_int() != kVersion || !rd.ok()) return malformed("unknown learner ping version");
+  if (rd.read_int() != kPingVersion || !rd.ok()) return malformed("unknown learner ping version");
   LearnerPing p;
   int32_t n = rd.read_count(kSessionBytes);
   for (int32_t i = 0; i < n && rd.ok(); ++i)

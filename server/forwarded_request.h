@@ -3,11 +3,17 @@
 // bytes and auth info; ours carries the client's whole request packet so that the leader
 // decodes and prepares it exactly as it would its own client's.
 //
-// Encoding (jute): int version (1); int kind; long session_id; then by kind
-//   kWrite:         buffer packet; int auth_count, auth_count x (ustring scheme; ustring id);
-//                   bool is_super
-//   kCreateSession: int timeout_ms; buffer password
+// Encoding (jute): int version (2); int kind; long session_id; then by kind
+//   kWrite:         long connection; buffer packet; int auth_count, auth_count x (ustring
+//                   scheme; ustring id); bool is_super
+//   kCreateSession: long connection; int timeout_ms; buffer password
 //   kCloseSession:  nothing more
+//   kAttachSession: long connection
+// `connection` names the learner's client connection that holds the session. The leader keeps
+// each session's owner (the member and connection it last attached to, ZooKeeper's session
+// owner) and drops writes from any other: a client's xids may restart on a new connection
+// (kazoo's do), so a late write from its old one would otherwise commit with an xid the new
+// connection is using and be answered as if it were that request.
 // A learner's PING answer: int version (1); int count, count x long session_id (the sessions
 // with a connection there, alive); long applied_zxid; long digest (the tree's digest there, so
 // that the leader can compare it with its own at that zxid).
@@ -25,9 +31,16 @@
 namespace conclave::server {
 
 struct ForwardedRequest {
-  enum class Kind : int32_t { kWrite = 1, kCreateSession = 2, kCloseSession = 3 };
+  // kAttachSession: the session re-attached to `connection` of the sending member.
+  enum class Kind : int32_t {
+    kWrite = 1,
+    kCreateSession = 2,
+    kCloseSession = 3,
+    kAttachSession = 4
+  };
   Kind kind = Kind::kWrite;
   SessionId session_id = 0;
+  uint64_t connection = 0;  // kWrite, kCreateSession, kAttachSession
   // kWrite: the client's request packet (header and record), as it arrived.
   std::string packet{};
   std::vector<wire::Id> auth_ids{};

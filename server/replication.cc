@@ -19,6 +19,7 @@ void ZkServer::on_phase(zab::PeerPhase phase, zab::PeerState role) {
   if (phase == zab::PeerPhase::kBroadcast) {
     ensemble_serving_ = true;
     if (role == zab::PeerState::kLeading) {
+      session_owners_.clear();  // every client re-attaches after the election
       // A new leader gives every session a full timeout from now (as ZooKeeper's does): it has
       // not heard the touches other members relayed to the old leader.
       const int64_t now = clock_.monotonic_ms();
@@ -46,6 +47,7 @@ void ZkServer::close_all_connections() {
   waiting_connections_.clear();
   pending_connects_.clear();
   pending_syncs_.clear();
+  pending_attaches_.clear();
 }
 
 void ZkServer::apply_committed(std::vector<zab::Entry> entries) {
@@ -230,6 +232,19 @@ void ZkServer::on_syncs_done(uint64_t count) {
     uint64_t conn_id = pending_syncs_.front();
     pending_syncs_.pop_front();
     auto it = connections_.find(conn_id);
+    auto attach = pending_attaches_.find(conn_id);
+    if (attach != pending_attaches_.end()) {
+      PendingAttach a = std::move(attach->second);
+      pending_attaches_.erase(attach);
+      if (it == connections_.end()) continue;
+      if (!tracker_.contains(a.session_id) || tracker_.is_closing(a.session_id)) {
+        it->second->close();  // expired meanwhile: the client hears it on its next attempt
+        continue;
+      }
+      finish_handshake(*it->second, a.session_id, a.timeout_ms, std::move(a.password),
+                       a.read_only_field, last_zxid_);
+      continue;
+    }
     if (it == connections_.end()) continue;
     ClientConnection& conn = *it->second;
     if (conn.forwarded.empty() || conn.forwarded.front().op != OpCode::kSync) continue;
@@ -297,6 +312,7 @@ void ZkServer::forward(ClientConnection& conn, std::string_view body, OpCode op,
   } else {
     ForwardedRequest fr;
     fr.session_id = conn.session_id;
+    fr.connection = conn.id();
     if (op == OpCode::kCloseSession) {
       fr.kind = ForwardedRequest::Kind::kCloseSession;
     } else {
@@ -330,6 +346,11 @@ void ZkServer::process_held(ClientConnection& conn) {
     --forwarded_outstanding_;
     handle_request(conn, body, /*replaying=*/true);
   }
+}
+
+bool ZkServer::from_session_owner(SessionId id, SessionOwner from) const {
+  auto owner = session_owners_.find(id);
+  return owner == session_owners_.end() || owner->second == from;
 }
 
 }  // namespace conclave::server

@@ -177,6 +177,7 @@ void ZkServer::handle_connect(ClientConnection& conn, std::string_view body) {
       ForwardedRequest fr;
       fr.kind = ForwardedRequest::Kind::kCreateSession;
       fr.session_id = id;
+      fr.connection = conn.id();
       fr.timeout_ms = timeout;
       fr.password = password;
       if (!ensemble_->forward(encode_forwarded_request(fr)).ok()) {
@@ -194,6 +195,7 @@ void ZkServer::handle_connect(ClientConnection& conn, std::string_view body) {
       conn.close();
       return;
     }
+    if (ensemble_) session_owners_[id] = {config_.my_id, conn.id()};
     finish_handshake(conn, id, timeout, std::move(password), req->has_read_only, txn.header.zxid);
     return;
   }
@@ -226,9 +228,28 @@ void ZkServer::handle_connect(ClientConnection& conn, std::string_view body) {
     }
   }
   tracker_.touch(id, clock_.monotonic_ms());
-  finish_handshake(conn, id, timeout,
-                   stored->empty() ? session::session_password(id, secret_) : *stored,
-                   req->has_read_only, last_zxid_);
+  std::string password = stored->empty() ? session::session_password(id, secret_) : *stored;
+  if (learner_serving()) {
+    // Kazoo numbers a new connection's requests from 1 again: a write its old connection
+    // forwarded could still commit and be taken for this connection's request with the same
+    // xid. So the leader hears that the session is here now (and drops later writes from the
+    // old connection), and the handshake waits for a SYNC sent after that: every write the
+    // leader took before is applied here by then.
+    ForwardedRequest fr;
+    fr.kind = ForwardedRequest::Kind::kAttachSession;
+    fr.session_id = id;
+    fr.connection = conn.id();
+    if (!ensemble_->forward(encode_forwarded_request(fr)).ok() || !ensemble_->request_sync().ok()) {
+      conn.close();
+      return;
+    }
+    pending_syncs_.push_back(conn.id());
+    pending_attaches_[conn.id()] = {id, timeout, std::move(password), req->has_read_only};
+    conn.awaiting_session = true;
+    return;
+  }
+  if (ensemble_) session_owners_[id] = {config_.my_id, conn.id()};
+  finish_handshake(conn, id, timeout, std::move(password), req->has_read_only, last_zxid_);
 }
 
 void ZkServer::finish_handshake(ClientConnection& conn, SessionId id, int32_t timeout_ms,
@@ -358,6 +379,12 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body, boo
   }};
 
   if (is_write(op)) {
+    if (ensemble_ && !from_session_owner(sid, {config_.my_id, conn.id()})) {
+      // The session has moved to another connection since this one was read: the client no
+      // longer listens here, and the write must not commit with an xid the new one may use.
+      conn.close();
+      return;
+    }
     if (writes_refused()) {
       // Answered from durable state only: a probe may be in flight past it.
       header_only(ErrorCode::kSystemError, durable_zxid_);
@@ -534,6 +561,7 @@ void ZkServer::on_forwarded_request(zab::ServerId from, std::string request) {
   const SessionId sid = fr->session_id;
   switch (fr->kind) {
     case ForwardedRequest::Kind::kCreateSession: {
+      session_owners_[sid] = {from, fr->connection};
       if (tree_->sessions().contains(sid)) return;  // a resend: it exists already
       datatree::Txn txn = tree_->prepare_create_session(sid, fr->timeout_ms, next_zxid(),
                                                         clock_.wall_ms(), fr->password);
@@ -543,7 +571,16 @@ void ZkServer::on_forwarded_request(zab::ServerId from, std::string request) {
     case ForwardedRequest::Kind::kCloseSession:
       if (tracker_.contains(sid) && !tracker_.is_closing(sid)) close_session_txn(sid);
       return;
+    case ForwardedRequest::Kind::kAttachSession:
+      if (tree_->sessions().contains(sid)) session_owners_[sid] = {from, fr->connection};
+      return;
     case ForwardedRequest::Kind::kWrite:
+      if (!from_session_owner(sid, {from, fr->connection})) {
+        log::info("dropping a write of session 0x", std::hex, sid, std::dec,
+                  " forwarded by member ", from,
+                  ": the session has moved to another connection since");
+        return;
+      }
       break;
   }
   auto decoded = wire::decode_request(fr->packet);

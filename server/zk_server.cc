@@ -316,6 +316,7 @@ datatree::ApplyResult ZkServer::apply_txn(const datatree::Txn& txn) {
     }
   } else if (std::holds_alternative<datatree::CloseSessionTxn>(txn.body)) {
     tracker_.remove(txn.header.session_id);
+    session_owners_.erase(txn.header.session_id);
   }
   if (ensemble_ && !ensemble_->leading()) after_apply_on_learner(txn, result);
   if (ensemble_ && ensemble_->leading()) remember_digest(zxid);

@@ -219,6 +219,27 @@ class ZkServer : private ensemble::StateMachine {
   // Learner: requests forwarded and not answered, and requests held behind them, over all
   // connections: what globalOutstandingLimit bounds on a learner (so `held` is bounded too).
   uint64_t forwarded_outstanding_ = 0;
+  // Leader: the member and client connection each session last attached to (ZooKeeper's
+  // session owner); a write from any other connection of the session is dropped
+  // (forwarded_request.h says why). Rebuilt by every leader: clients re-attach after an
+  // election, and a session without an entry takes writes from anywhere.
+  struct SessionOwner {
+    zab::ServerId member = 0;
+    uint64_t connection = 0;
+    bool operator==(const SessionOwner&) const = default;
+  };
+  std::unordered_map<SessionId, SessionOwner> session_owners_;
+  bool from_session_owner(SessionId id, SessionOwner from) const;
+  // Learner: re-attached connections answered once the leader has answered the SYNC sent after
+  // their kAttachSession, i.e. once every write of the session's older connections that the
+  // leader took is applied here (keyed by connection id; the SYNC is in pending_syncs_).
+  struct PendingAttach {
+    SessionId session_id = 0;
+    int32_t timeout_ms = 0;
+    std::string password;
+    bool read_only_field = false;
+  };
+  std::unordered_map<uint64_t, PendingAttach> pending_attaches_;
 
   ServerStats stats_;
 };

@@ -9,7 +9,10 @@ an ensemble promises its clients while members are killed, restarted, frozen and
   - a leader's uncommitted tail (a write logged only by it) is truncated when it rejoins;
   - a rolling restart of every member under write load loses nothing;
   - an observer sees every commit, read after sync();
-  - a leader cut off from its quorum stops serving, and the ensemble serves again after.
+  - a leader cut off from its quorum stops serving, and the ensemble serves again after;
+  - a network partition (zkpartition: proxies between members that hold traffic) leaves the
+    leader in the minority: the minority stops serving, the majority elects a leader and goes
+    on taking writes, and after healing everyone converges.
 
 Every scenario ends by reading each member's whole tree (paths, data, every stat field)
 through a client connected to that member only, after sync(): all members must be equal, and
@@ -19,18 +22,21 @@ hold every acknowledged write (zkload.check_writes). Waits poll against deadline
 """
 import argparse
 import os
+import select
 import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "harness"))
 
+import zkraw as R  # noqa: E402
 from kazoo.client import KazooState  # noqa: E402
 from kazoo.exceptions import ConnectionLoss  # noqa: E402
 
 from zkensemble import Ensemble, wait_for  # noqa: E402
 from zkload import (Writer, check_writes, make_client, read_tree,  # noqa: E402
                     tree_differences)
+from zkpartition import PartitionedEnsemble  # noqa: E402
 
 ARGS = None
 # Deadlines leave room for a loaded 2-core machine and ASan.
@@ -42,6 +48,11 @@ CFG = ("maxSessionTimeout=60000",)
 WRITERS = 3
 WRITES_BETWEEN_FAULTS = 40  # acknowledged by every writer before the next fault
 KILL_ROUNDS = 3             # leaders killed in a row, each restarted before the next kill
+
+
+def readable(conn):
+    """Whether a reply is waiting on a raw connection (not waiting for one)."""
+    return bool(conn.buf) or bool(select.select([conn.sock], [], [], 0)[0])
 
 
 class ReplicationTest(unittest.TestCase):
@@ -313,6 +324,97 @@ class ReplicationTest(unittest.TestCase):
             on_leader.create("/cut/after", b"y")
             trees = self.read_all(ens)
             self.assertIn("/cut/after", next(iter(trees.values())))
+
+    def minority_partition(self, participants):
+        with PartitionedEnsemble(ARGS.binary, participants=participants, extra_cfg=CFG) as ens:
+            ens.start()
+            first = ens.wait_stable(STABLE_TIMEOUT_S, "the first leader")
+            minority = [first.leader, *first.followers[:(participants - 1) // 2 - 1]]
+            majority = [sid for sid in ens.members if sid not in minority]
+            on_old_leader = self.client(ens, [first.leader])
+            states = []
+            on_old_leader.add_listener(states.append)
+            on_old_leader.create("/part", b"")
+            self.start_writers(ens)
+            self.wait_progress(ens, "before the partition")
+
+            ens.partition(minority, majority)
+            write = on_old_leader.create_async("/part/through-the-old-leader", b"x")
+            with self.assertRaises(ConnectionLoss):
+                write.get(timeout=60)
+            second = ens.wait_stable(STABLE_TIMEOUT_S, f"a leader among {majority}",
+                                     check=lambda v: v.leader in majority, exclude=minority)
+            self.assertGreater(second.epoch, first.epoch)
+            for sid in minority:
+                m = ens.members[sid]
+                wait_for(lambda m=m: m.zabs().get("phase") != "BROADCAST", 30,
+                         f"{sid} in the minority to stop serving")
+                self.assertIn("not currently serving", m.word("srvr"))
+            self.assertFalse(on_old_leader.connected)
+            # The writers that were on the minority moved to the majority, which takes writes.
+            self.wait_progress(ens, "during the partition")
+
+            ens.heal()
+            ens.wait_stable(STABLE_TIMEOUT_S, "everyone together again after healing",
+                            check=lambda v: len(v.followers) == participants - 1)
+            wait_for(lambda: on_old_leader.connected, 60, "the old leader's client to reconnect")
+            self.assertNotIn(KazooState.LOST, states)
+            self.wait_progress(ens, "after healing")
+            self.finish_writers()
+            self.check_everything(ens)
+
+    def test_minority_partition_3(self):
+        self.minority_partition(3)
+
+    def test_minority_partition_5(self):
+        self.minority_partition(5)
+
+    def test_reattached_session_gets_its_own_replies(self):
+        """A client's write forwarded from its old connection commits after the session has
+        re-attached elsewhere with a request of the same xid (kazoo restarts xids on every
+        connection). The new member once answered the new request with the old write's result
+        ("create /b" answered with path /a). Now it answers the re-attach only after the
+        leader has heard of it (and drops later writes from the old connection) and every
+        write the leader took before is applied there."""
+        with PartitionedEnsemble(ARGS.binary, participants=3, sync_limit=100,
+                                 extra_cfg=CFG) as ens:
+            ens.start()
+            view = ens.wait_stable(STABLE_TIMEOUT_S, "the first leader")
+            old_member, new_member = (ens.members[sid] for sid in view.followers)
+            xid = 100
+            with R.RawConnection(old_member.client_port, timeout=30) as old, \
+                    R.RawConnection(new_member.client_port, timeout=30) as new:
+                old.handshake(SESSION_TIMEOUT_S * 1000)
+                hdr, _ = old.call(R.OP_SYNC, R.p_string("/"))
+                self.assertEqual(hdr.err, R.OK)
+                # Both followers stop hearing from the leader (for much less than syncLimit).
+                ens.partition([view.leader], view.followers)
+                old.send_request(R.OP_CREATE, R.create_body("/a"), xid=xid)
+                new.send_raw(R.frame(R.connect_body(SESSION_TIMEOUT_S * 1000, old.session_id,
+                                                    old.passwd, hdr.zxid)))
+                ens.heal([view.leader], [old_member.id])
+                reply, r = old.read_reply()
+                self.assertEqual((reply.xid, reply.err, r.string()), (xid, R.OK, "/a"))
+                # /a is committed; the new member has not heard of it, so it must not have
+                # taken the session back yet.
+                self.assertFalse(readable(new), "re-attach answered before the leader knew")
+                ens.heal()
+                resp = R.parse_connect_response(new.read_frame())
+                self.assertEqual(resp.session_id, old.session_id)
+                new.send_request(R.OP_CREATE, R.create_body("/b"), xid=xid)
+                reply, r = new.read_reply()
+                self.assertEqual((reply.xid, reply.err, r.string()), (xid, R.OK, "/b"))
+                # A write sent on the old connection now is dropped by the leader.
+                leader = ens.members[view.leader]
+                offset = leader.log_size()
+                old.send_request(R.OP_CREATE, R.create_body("/c"), xid=xid + 1)
+                wait_for(lambda: "dropping a write of session" in leader.log_since(offset), 30,
+                         "the leader to drop the old connection's write")
+            trees = self.read_all(ens)
+            tree = next(iter(trees.values()))
+            self.assertIn("/a", tree)
+            self.assertIn("/b", tree)
+            self.assertNotIn("/c", tree)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ std::vector<ForwardedRequest> samples() {
   write.packet = std::string("\0\0\0\1\0\0\0\1/a", 10);
   write.auth_ids = {wire::Id{"ip", "127.0.0.1"}, wire::Id{"digest", "u:h"}};
   write.is_super = true;
+  write.connection = 17;
   ForwardedRequest create;
   create.kind = ForwardedRequest::Kind::kCreateSession;
   create.session_id = 0x5678;
@@ -21,7 +22,12 @@ std::vector<ForwardedRequest> samples() {
   ForwardedRequest close;
   close.kind = ForwardedRequest::Kind::kCloseSession;
   close.session_id = 0x9abc;
-  return {write, create, close};
+  create.connection = 0xfffffffffffffff0ull;
+  ForwardedRequest attach;
+  attach.kind = ForwardedRequest::Kind::kAttachSession;
+  attach.session_id = 0xdef0;
+  attach.connection = 3;
+  return {write, create, close, attach};
 }
 
 TEST(ForwardedRequestTest, RoundTripsAndRefusesTruncations) {
