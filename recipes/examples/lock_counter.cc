@@ -8,6 +8,8 @@
 // would both read the same value and one increment would be lost, so the final counter would
 // fall short of the number of "inc" lines and some value would be printed twice.
 //
+// It also prints "lock_counter: session 0x<id>" on stderr once connected.
+//
 // Exit status: 0 done, 1 an error (on stderr), 2 usage, 3 the lock was lost while a write's
 // outcome was unknown (the count of "inc" lines may then be one short).
 #include <cstdio>
@@ -68,6 +70,10 @@ int main(int argc, char** argv) {
   }
   auto conn = examples::connect(hosts);
   if (!conn) return 1;
+  // On stderr, so stdout keeps its interface: lets a test find which process owns which lock
+  // node (its ephemeralOwner) and kill the holder or a given waiter.
+  std::fprintf(stderr, "lock_counter: session 0x%llx\n",
+               static_cast<unsigned long long>(conn->client().session_id()));
   client::SyncClient& zk = conn->sync();
   const auto resolve_wait = std::chrono::milliseconds(2 * examples::session_timeout_ms());
   Lock lock(*conn, lock_path);

@@ -2,8 +2,10 @@
 ensemble or Apache ZooKeeper 3.8 (--server), through the example programs of recipes/examples.
 
 lock_counter: several `lock_counter HOSTS LOCK COUNTER N` processes contend at once; some are
-SIGKILLed along the way (their sessions expire, their lock nodes vanish, the others go on) and
-replaced. Two holders at once would both read the same value and write the same successor, so:
+SIGKILLed along the way and replaced: every other kill the lock's holder, otherwise a waiter,
+each found by its lock node's ephemeralOwner (lock_counter says its session on stderr). Their
+sessions expire, their lock nodes vanish and the others go on (the longest waits between
+increments, about one session timeout each, are printed). Two holders at once would both read the same value and write the same successor, so:
   - every printed value is unique, and each survivor printed exactly N lines and exited 0;
   - the final counter equals the number of `inc` lines, except that a process killed between
     its write and its print leaves one value unprinted: each unprinted value must be explained
@@ -75,6 +77,7 @@ class Proc:
                                      env=env, text=True)
         self.lines = []
         self.stderr = ""
+        self.session = None  # lock_counter says its session id on stderr
         self.killed_ms = None
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -91,7 +94,12 @@ class Proc:
             self.board.cond.notify_all()
 
     def _read_err(self):
-        self.stderr = self.proc.stderr.read()
+        for line in self.proc.stderr:
+            with self.board.cond:
+                self.stderr += line
+                if line.startswith("lock_counter: session "):
+                    self.session = int(line.split()[-1], 16)
+                    self.board.cond.notify_all()
         self.proc.stderr.close()
 
     def kill9(self):
@@ -183,14 +191,16 @@ class MultiProcessTest(unittest.TestCase):
         alive = [self.spawn(argv, f"c{next(seq)}") for _ in range(workers)]
         rng = random.Random()
         killed = []
-        for _ in range(kills):
-            # Kill a process in the middle of its work (it has printed a few lines), then
-            # replace it so the contention stays.
-            victim = rng.choice(alive)
-            target = len(victim.lines) + rng.randrange(1, 6)
-            self.board.wait(lambda: len(victim.lines) >= target or victim.proc.poll() is not None,
-                            PROGRESS_TIMEOUT_S, f"{victim.name} to print {target} lines")
-            if victim.proc.poll() is not None:
+        expected = workers * per_proc
+        for k in range(kills):
+            # Spread the kills over the run; each kills the lock's holder (every other round)
+            # or a waiter in the queue, found by its node's ephemeralOwner, then replaces it
+            # so the contention stays.
+            progress = expected * (k + 1) // (kills + 2)
+            self.board.wait(lambda: sum(len(p.lines) for p in self.procs) >= progress,
+                            PROGRESS_TIMEOUT_S, f"{progress} increments")
+            victim = self.pick_victim(lock_path, alive, holder=k % 2 == 0, rng=rng)
+            if victim is None:
                 continue
             victim.kill9()
             killed.append(victim)
@@ -227,10 +237,31 @@ class MultiProcessTest(unittest.TestCase):
                                         f"killed process explains it: a lost increment")
             explainers.remove(match)
         total = len(values)
+        times = [values[v][1] for v in sorted(values)]
+        gaps = sorted((b - a for a, b in zip(times, times[1:])), reverse=True)[:len(killed)]
+        print(f"longest waits between increments (ms): {gaps}", flush=True)
         print(f"lock_counter on {ARGS.server}: {len(self.procs)} processes ({len(killed)} "
               f"SIGKILLed), {total} inc lines, final counter {final}, {len(unprinted)} "
               f"written by a process killed before it printed, 0 violations", flush=True)
         self.assertEqual(final, total + len(unprinted))
+
+    def pick_victim(self, lock_path, alive, holder, rng):
+        """The process owning the first lock node (holder) or a later one (a waiter); None if
+        the queue holds no node of a live process that said its session."""
+        by_session = {p.session: p for p in alive if p.session is not None}
+        self.count_children(lock_path)  # makes self.kz
+        nodes = sorted(self.kz.get_children(lock_path), key=lambda c: c[-10:])
+        owners = []
+        for i, c in enumerate(nodes):
+            stat = self.kz.exists(f"{lock_path}/{c}")
+            if stat is not None and stat.ephemeralOwner in by_session:
+                owners.append((i, by_session[stat.ephemeralOwner]))
+        if not owners:
+            return None
+        if holder:
+            return owners[0][1]
+        waiters = [p for i, p in owners if i > 0]
+        return rng.choice(waiters) if waiters else owners[-1][1]
 
     # ---- leader_demo ----
 
