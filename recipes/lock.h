@@ -46,11 +46,13 @@ enum class LockState { kUnlocked, kHeld, kSuspended, kLost };
 std::string_view lock_state_name(LockState s);
 
 // What the holder gives the resource it protects, so the resource can refuse a holder whose
-// lock was lost meanwhile (a paused process that wakes up after its session expired). Both
-// numbers grow with every new holder of the same lock path.
+// lock was lost meanwhile (a paused process that wakes up after its session expired): the
+// czxid grows with every new holder (holders are granted in creation order, and every create
+// gets a greater zxid), on every path. The sequence number does not serve: the lock path is a
+// container, which the server removes once empty, and a new one counts from 0 again.
 struct FencingToken {
-  int64_t czxid = 0;     // the zxid that created the lock node: grows across all paths too
-  int64_t sequence = 0;  // the node's sequence number under the lock path
+  int64_t czxid = 0;     // the zxid that created the lock node: the token
+  int64_t sequence = 0;  // the node's sequence number under the lock path (informational)
   std::string node;      // the lock node's path
 };
 
