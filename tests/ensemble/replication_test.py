@@ -387,6 +387,9 @@ class ReplicationTest(unittest.TestCase):
                 old.handshake(SESSION_TIMEOUT_S * 1000)
                 hdr, _ = old.call(R.OP_SYNC, R.p_string("/"))
                 self.assertEqual(hdr.err, R.OK)
+                # The new member has applied the session and the zxid the client saw (else it
+                # would refuse the re-attach for its own reasons).
+                self.client(ens, [new_member.id]).sync("/")
                 # Both followers stop hearing from the leader (for much less than syncLimit).
                 ens.partition([view.leader], view.followers)
                 old.send_request(R.OP_CREATE, R.create_body("/a"), xid=xid)
