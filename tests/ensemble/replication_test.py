@@ -207,7 +207,10 @@ class ReplicationTest(unittest.TestCase):
 
     def test_uncommitted_tail_is_truncated(self):
         """The leader logs a write its followers never receive (they are dead), then dies; the
-        others go on without it; restarted, the old leader must drop that write (TRUNC)."""
+        others go on without it; restarted, the old leader must drop that write (TRUNC).
+        Killed, not frozen: a SIGSTOPped follower's kernel still takes the PROPOSAL into its
+        socket buffer, the follower logs it when thawed, and the next leader rightly commits
+        it (tried: every time), so there would be no uncommitted tail to truncate."""
         with Ensemble(ARGS.binary, participants=3, sync_limit=20, extra_cfg=CFG) as ens:
             ens.start()
             first = ens.wait_stable(STABLE_TIMEOUT_S, "the first leader")
