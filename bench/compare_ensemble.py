@@ -86,9 +86,12 @@ def git_state():
     """HEAD and whether the server's sources differ from it (the binary is built from the
     working tree, so uncommitted changes there are part of what is measured)."""
     def git(*a):
-        return subprocess.run(["git", "-C", os.path.join(HERE, ".."), *a], capture_output=True,
-                              text=True).stdout
-    head = git("log", "-1", "--format=%h %cd", "--date=iso").strip()
+        try:
+            return subprocess.run(["git", "-C", os.path.join(HERE, ".."), *a],
+                                  capture_output=True, text=True).stdout
+        except FileNotFoundError:  # no git on this machine (CI installs only what it needs)
+            return ""
+    head = git("log", "-1", "--format=%h %cd", "--date=iso").strip() or "unknown (no git)"
     # Porcelain lines are "XY path": two status letters and a space before the path.
     dirty = [line[3:] for line in git("status", "--porcelain").splitlines()
              if not line[3:].startswith(("bench/", "tests/"))]
