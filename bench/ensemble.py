@@ -26,31 +26,20 @@ import zkservers  # noqa: E402  (four_letter_word, ZooKeeper class path and log 
 from compare import DEBIAN_ZK_JVM_FLAGS  # noqa: E402
 
 KINDS = ("conclave", "zookeeper")
-STOP_TIMEOUT_S = 20
 POLL_INTERVAL_S = 0.05
 
 
-class Member:
-    """One member process; `kind` is conclave or zookeeper."""
+class Member(zkensemble.Member):
+    """One member process; `kind` is conclave or zookeeper. The test harness's member, plus
+    ZooKeeper's command line, the bench's zoo.cfg and a timed kill."""
 
     def __init__(self, kind, sid, workdir, ports, binary=None):
+        super().__init__(binary, sid, workdir, observer=False, ports=ports)
         self.kind = kind
-        self.id = sid
-        self.binary = binary
-        self.workdir = workdir
-        self.data_dir = os.path.join(workdir, "data")
-        self.cfg_path = os.path.join(workdir, "zoo.cfg")
-        self.log_path = os.path.join(workdir, "server.log")
-        self.client_port, self.quorum_port, self.election_port = ports
-        self.proc = None
-        self.expected_alive = False
 
     @property
     def host(self):
         return f"127.0.0.1:{self.client_port}"
-
-    def server_line(self):
-        return f"server.{self.id}=127.0.0.1:{self.quorum_port}:{self.election_port}"
 
     def write_config(self, lines):
         os.makedirs(self.data_dir, exist_ok=True)
@@ -77,9 +66,6 @@ class Member:
                                          stdin=subprocess.DEVNULL)
         self.expected_alive = True
 
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
     @property
     def pid(self):
         return self.proc.pid
@@ -93,33 +79,8 @@ class Member:
         self.proc.wait()
         return before, time.monotonic_ns()
 
-    def stop(self):
-        """SIGTERM, then SIGKILL if it has not exited within STOP_TIMEOUT_S."""
-        self.expected_alive = False
-        if self.alive():
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def mode(self):
-        """srvr's Mode (leader, follower, ...), 'not serving', or None when nothing answers."""
-        text = zkservers.four_letter_word(self.client_port, "srvr", timeout=2.0)
-        if zkensemble.NOT_SERVING in text:
-            return "not serving"
-        for line in text.splitlines():
-            if line.startswith("Mode: "):
-                return line[len("Mode: "):].strip()
-        return None
-
     def log_tail(self, lines=40):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return ""
+        return super().log_tail(lines)
 
 
 class Ensemble:
