@@ -26,10 +26,10 @@ run_ctest build -j2 --output-on-failure -LE "$exclude"
 
 if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
   BUILD_DIR=build-asan ./scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DCONCLAVE_SANITIZE=ON
+  # Label zookeeper: Apache ZooKeeper driven by Python or the C client -- no code of ours runs
+  # in those, so a sanitizer build adds nothing (they run in the first stage).
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
-    # Label zookeeper: Apache ZooKeeper driven by Python or the C client -- no code of ours runs
-    # in those, so a sanitizer build adds nothing (they run in the first stage).
     run_ctest build-asan -j2 --output-on-failure -LE "$exclude|nosan|bench|zookeeper"
 fi
 
