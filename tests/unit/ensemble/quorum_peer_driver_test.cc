@@ -127,8 +127,10 @@ TEST_F(Trio, AFailedEpochWriteHoldsDiscoveryUntilARetrySucceeds) {
   EXPECT_EQ(accepted_epoch_on_disk(3), 0);
   logs_[3]->fail_writes(false);
   ASSERT_TRUE(run_until([&] { return agreed_leader() != 0; }));
-  EXPECT_EQ(agreed_leader(), 3);
-  EXPECT_EQ(accepted_epoch_on_disk(3), drivers_[3]->peer()->epoch());
+  // Member 3 usually leads (every vote prefers it), but a loaded machine can let 1 and 2 elect
+  // one of themselves in a later round first; either way the leader's epoch is on its disk.
+  const zab::ServerId leader = agreed_leader();
+  EXPECT_EQ(accepted_epoch_on_disk(leader), drivers_[leader]->peer()->epoch());
 }
 
 TEST_F(Trio, StateTextNamesThePhaseRoleAndEpochs) {
