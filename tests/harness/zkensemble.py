@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 
-from zkservers import four_letter_word
+from zkservers import four_letter_word, stop_process
 
 NOT_SERVING = "This ZooKeeper instance is not currently serving requests"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
@@ -184,13 +184,7 @@ class Member:
 
     def stop(self):
         self.expected_alive = False
-        if self.alive():
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     def sanitizer_reports(self):
         """Lines where ASan/UBSan/LSan reported something (sanitizer builds), over every run."""

@@ -28,6 +28,18 @@ ZK_LOG4J_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 READY_TIMEOUT_S = 60
 
 
+def stop_process(proc, timeout=20):
+    """SIGTERM, then SIGKILL if `proc` has not exited within `timeout` seconds; reaps it."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -138,13 +150,7 @@ class Server:
             self.proc.wait()
 
     def stop(self):
-        if self.alive():
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
     def cleanup(self):
         self.stop()
