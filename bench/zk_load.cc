@@ -42,6 +42,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_args.h"
 #include "bench/latency_histogram.h"
 
 namespace conclave::bench {
@@ -341,21 +342,6 @@ bool create_keys(Run& run) {
 
 // "h1:p1,h2:p2/chroot" -> {"h1:p1/chroot", "h2:p2/chroot"}: the chroot suffix belongs to the
 // whole list, so each single-server list keeps it.
-std::vector<std::string> split_hosts(const std::string& hosts) {
-  size_t slash = hosts.find('/');
-  std::string list = hosts.substr(0, slash);
-  std::string chroot = slash == std::string::npos ? "" : hosts.substr(slash);
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t end = list.find(',', start);
-    if (end == std::string::npos) end = list.size();
-    if (end > start) out.push_back(list.substr(start, end - start) + chroot);
-    start = end + 1;
-  }
-  return out;
-}
-
 // Set-up syncs: a countdown shared by all sessions.
 void on_setup_sync(int rc, const char* /*value*/, const void* data) {
   on_setup_create(rc, nullptr, data);
@@ -391,22 +377,6 @@ bool sync_sessions(Run& run) {
   return true;
 }
 
-bool is_loopback(const std::string& hosts) {
-  size_t start = 0;
-  while (start <= hosts.size()) {
-    size_t end = hosts.find(',', start);
-    if (end == std::string::npos) end = hosts.size();
-    std::string h = hosts.substr(start, end - start);
-    size_t chroot = h.find('/');
-    if (chroot != std::string::npos) h = h.substr(0, chroot);
-    bool ok = h.rfind("127.", 0) == 0 || h.rfind("localhost:", 0) == 0 || h == "localhost" ||
-              h.rfind("[::1]", 0) == 0;
-    if (!ok) return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: zk_load --hosts 127.0.0.1:PORT[,...] --workload create|set|get|mix|probe\n"
@@ -432,13 +402,12 @@ void usage(FILE* out) {
 }
 
 double parse_number(const std::string& name, const std::string& text, double lo, double hi) {
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || end == nullptr || *end != '\0' || !(v >= lo && v <= hi)) {
+  auto v = parse_bounded(text, lo, hi);
+  if (!v) {
     bad_arg(name + " must be a number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
             "], got '" + text + "'");
   }
-  return v;
+  return *v;
 }
 
 Options parse_args(int argc, char** argv) {
