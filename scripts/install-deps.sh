@@ -6,9 +6,12 @@ set -euo pipefail
 build_pkgs=(build-essential cmake ninja-build pkg-config libboost-dev libboost-system-dev
   libleveldb-dev libprotobuf-dev protobuf-compiler libssl-dev libgtest-dev libgmock-dev libedit-dev)
 # libslf4j-java and liblog4j1.2-java: the SLF4J binding and log4j that give the test harness's
-# ZooKeeper a log (tests/harness/zkservers.py).
+# ZooKeeper a log (tests/harness/zkservers.py). default-jdk-headless (javac) and the Curator
+# packages: the Java-client compat tests (tests/compat/java) and the Curator interop tests
+# (tests/recipes/curator).
 test_pkgs=(clang libclang-rt-14-dev libzookeeper-mt-dev python3 python3-kazoo zookeeper procps tmux
-  libslf4j-java liblog4j1.2-java)
+  libslf4j-java liblog4j1.2-java default-jdk-headless libcurator-recipes-java
+  libcurator-framework-java libcurator-client-java libcurator-discovery-java)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build-only" ]; then want+=("${test_pkgs[@]}"); fi
