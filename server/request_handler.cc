@@ -493,8 +493,14 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body, boo
             reply(conn, wire::encode_reply(h, resp), zxid);
           },
           [&](wire::AddWatchRequest& r) {
+            // ZooKeeper answers a successful addWatch with an ErrorResponse body (err 0) after
+            // the header, and the Java client reads it: without it, it drops the connection.
             Status s = tree_->add_watch(r, watcher);
-            header_only(s.code(), zxid);
+            if (!s.ok()) {
+              header_only(s.code(), zxid);
+              return;
+            }
+            reply(conn, wire::encode_reply(h, wire::ErrorResponse{0}), zxid);
           },
           [&](wire::CheckWatchesRequest& r) {
             ErrorCode err = tree_->watches().check_watches(
@@ -510,15 +516,15 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body, boo
             for (auto& ev : tree_->set_watches(to_set_watches2(std::move(r)), watcher)) {
               conn.send(wire::encode_notification(ev.zxid, ev.event), zxid);
             }
-            reply(conn, wire::encode_reply(wire::ReplyHeader{wire::xid::kSetWatches, zxid, 0}),
-                  zxid);
+            // The request's own xid back, as ZooKeeper does: the C client sends -8, but the
+            // Java client's NIO socket numbers it like any request and checks the order.
+            reply(conn, wire::encode_reply(wire::ReplyHeader{xid, zxid, 0}), zxid);
           },
           [&](wire::SetWatches2& r) {
             for (auto& ev : tree_->set_watches(r, watcher)) {
               conn.send(wire::encode_notification(ev.zxid, ev.event), zxid);
             }
-            reply(conn, wire::encode_reply(wire::ReplyHeader{wire::xid::kSetWatches, zxid, 0}),
-                  zxid);
+            reply(conn, wire::encode_reply(wire::ReplyHeader{xid, zxid, 0}), zxid);
           },
           [&](wire::AuthPacket& r) {
             if (r.scheme == "digest") {

@@ -302,7 +302,7 @@ struct WhoAmIResponse {  // whoAmI 107 (the request has no body)
   bool operator==(const WhoAmIResponse&) const = default;
 };
 
-struct ErrorResponse {  // a failed op inside a multi response
+struct ErrorResponse {  // a failed op inside a multi response; addWatch's reply body
   int32_t err = 0;
   bool operator==(const ErrorResponse&) const = default;
 };

@@ -37,14 +37,6 @@ JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m",
 KNOWN_CONCLAVE_FAILURES = {
     "null_data": "data given as null (length -1) is stored and returned as an empty array; "
                  "ZooKeeper keeps null and getData returns null",
-    "persistent_watch": "the addWatch reply has no body; ZooKeeper sends an ErrorResponse "
-                        "(int 0) after the header, which the Java client reads -- without it "
-                        "the client fails to decode the reply and drops the connection",
-    "persistent_recursive_watch": "the addWatch reply has no body (see persistent_watch)",
-    "watches_survive_reconnect": "the setWatches/setWatches2 reply carries xid -8 whatever the "
-                                 "request's xid; the Java client numbers setWatches like any "
-                                 "request and drops the connection on 'Xid out of order', on "
-                                 "every reconnect while it has a watch",
 }
 # What ZooKeeperMain prints before any command's output.
 ZKCLI_PREAMBLE = re.compile(r"^(Connecting to .*|WATCHER::|WatchedEvent state:.*|)$")
