@@ -76,7 +76,8 @@ inline std::map<std::string, std::set<SessionId>> wait_watched_by(const std::str
   if (auto w = watches_by_path(); w.ok()) {
     for (const auto& [p, ss] : *w) {
       all += "\n  " + p + ":";
-      for (SessionId s : ss) all += " " + std::to_string(s);
+      for (SessionId s : ss)
+        all += " " + std::to_string(s);
     }
   }
   ADD_FAILURE() << "session " << session << " never watched " << path << "; watches:" << all;
