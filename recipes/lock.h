@@ -42,6 +42,9 @@
 
 namespace conclave::recipes {
 
+class LockInternals;
+struct LockDriver;
+
 enum class LockState { kUnlocked, kHeld, kSuspended, kLost };
 std::string_view lock_state_name(LockState s);
 
@@ -87,20 +90,15 @@ class Lock {
   // kLost. Set it before lock(); it must not block on this lock.
   void on_state_change(std::function<void(LockState)> listener);
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const;
 
  private:
-  struct Core;
-  using Clock = std::chrono::steady_clock;
-  Result<bool> acquire(std::optional<Clock::time_point> deadline);
-  void release_node(const std::string& node);
+  // ReadWriteLock's read and write locks are Locks with their own rule for who holds.
+  friend class ReadWriteLock;
+  Lock(Connection& conn, std::string path, LockDriver driver);
 
-  Connection& conn_;
-  const std::string path_;
-  const std::string guid_;  // one per handle: finds this handle's node after a lost reply
-  std::shared_ptr<Core> core_;
-  client::Watcher wake_watch_;  // wakes a waiting acquire; holds the Core weakly
-  Connection::ListenerId listener_id_ = 0;
+  // The queue, shared with the other locks (recipes/lock_internals.h).
+  std::unique_ptr<LockInternals> internals_;
 };
 
 }  // namespace conclave::recipes

@@ -74,9 +74,19 @@ std::optional<int64_t> sequence_of(std::string_view child, std::string_view name
 
 std::vector<Contender> sort_contenders(const std::vector<std::string>& children,
                                        std::string_view name) {
+  return sort_queue(children, {std::string(name)});
+}
+
+std::vector<Contender> sort_queue(const std::vector<std::string>& children,
+                                  const std::vector<std::string>& names) {
   std::vector<Contender> out;
   for (const std::string& c : children) {
-    if (auto seq = sequence_of(c, name)) out.push_back({c, *seq});
+    for (const std::string& name : names) {
+      if (auto seq = sequence_of(c, name)) {
+        out.push_back({c, *seq});
+        break;
+      }
+    }
   }
   std::sort(out.begin(), out.end(), [](const Contender& a, const Contender& b) {
     return a.sequence != b.sequence ? a.sequence < b.sequence : a.name < b.name;

@@ -45,6 +45,11 @@ std::optional<int64_t> sequence_of(std::string_view child, std::string_view name
 std::vector<Contender> sort_contenders(const std::vector<std::string>& children,
                                        std::string_view name);
 
+// The children that are contenders of any of the kinds `names`, by sequence number, lowest
+// first: one queue across kinds (a read-write lock orders its readers and writers together).
+std::vector<Contender> sort_queue(const std::vector<std::string>& children,
+                                  const std::vector<std::string>& names);
+
 // Whether `child` was created by the holder of `guid`.
 bool owned_by(std::string_view child, std::string_view guid);
 
