@@ -4,7 +4,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake ninja-build pkg-config libboost-dev libboost-system-dev
-  libleveldb-dev libprotobuf-dev protobuf-compiler libssl-dev libgtest-dev libgmock-dev libedit-dev)
+  libleveldb-dev libprotobuf-dev protobuf-compiler libssl-dev libgtest-dev libgmock-dev libedit-dev
+  nlohmann-json3-dev)
 # libslf4j-java and liblog4j1.2-java: the SLF4J binding and log4j that give the test harness's
 # ZooKeeper a log (tests/harness/zkservers.py).
 test_pkgs=(clang libclang-rt-14-dev libzookeeper-mt-dev python3 python3-kazoo zookeeper procps tmux
