@@ -225,6 +225,12 @@ Status ServiceRegistry::unregister_instance(const std::string& id) {
     core_->registrations.erase(it);
   }
   Connection& conn = *conn_;
+  if (conn.state() != SessionState::kConnected) {
+    // Asking now would wait for the reconnect (up to the client's deadline), and close()
+    // with it: the connection deletes the node once it is back, or the session takes it.
+    conn.delete_in_background(path);
+    return Status::success();
+  }
   auto there = conn.sync().exists(path);
   if (there.ok()) {
     if (!there->has_value()) return Status::success();

@@ -81,9 +81,9 @@ class ServiceRegistry {
   // Writes a changed instance: kNoNode if its id is not registered here, kBadArguments if it
   // is registered under another service name; otherwise as register_instance().
   Status update_instance(ServiceInstance instance);
-  // Drops the registration and deletes its node (unless another session owns the node). If
-  // the delete cannot be sent now, the connection retries it after reconnects (or the
-  // session's end removes the node). kNoNode if `id` is not registered here.
+  // Drops the registration and deletes its node (unless another session owns the node). While
+  // the connection is down the delete is left to the connection, which sends it after the
+  // reconnect (or the session's end removes the node). kNoNode if `id` is not registered here.
   Status unregister_instance(const std::string& id);
 
   // Moves every registration to `fresh` (after kLost: a new Connection, a new session) and

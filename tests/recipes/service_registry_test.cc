@@ -239,6 +239,28 @@ TEST_F(ServiceRegistryTest, WrittenOnANewSessionAfterExpiry) {
   ASSERT_TRUE(wait_children(*sync_, base + "/orders", 2));
 }
 
+TEST_F(ServiceRegistryTest, CloseWhileDisconnectedLeavesTheDeletesToTheConnection) {
+  client::ClientOptions o;
+  o.session_timeout_ms = 30'000;  // the session outlives the restart: its nodes must be deleted
+  auto conn = open_connection(o);
+  ASSERT_TRUE(conn);
+  const std::string base = path("/services");
+  Recorder& states = recorder();
+  ServiceRegistry registry(*conn, base);
+  record(registry, states);
+  ASSERT_TRUE(registry.register_instance(instance("orders", "o1", 8080)).ok());
+  ASSERT_TRUE(registry.register_instance(instance("orders", "o2", 8081)).ok());
+  kill_server();
+  ASSERT_TRUE(states.wait_line("suspended", 10s));
+  // Not a wait for the reconnect per instance (up to the client's 30 s deadline each).
+  const auto before = std::chrono::steady_clock::now();
+  registry.close();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 10s);
+  EXPECT_TRUE(registry.registered().empty());
+  start_server();
+  EXPECT_TRUE(wait_children(*sync_, base + "/orders", 0));  // deleted once the connection is back
+}
+
 TEST_F(ServiceRegistryTest, UnreadableInstancesAreSkippedAndCounted) {
   auto c1 = open_connection();
   auto c2 = open_connection();
