@@ -171,6 +171,11 @@ void ServiceCache::remove_listener(ListenerId id) {
 // Lists the service and reads the instances that are new, whose watch fired, or all of them
 // (`full`), setting the watches again; publishes the result and says kChanged if it differs.
 Status ServiceCache::refresh(bool full) {
+  if (conn_.state() != SessionState::kConnected) {
+    // A read now would wait up to the client's deadline for the reconnect, and close() with
+    // it; the reconnect wakes the cache.
+    return Error(ErrorCode::kConnectionLoss, "not connected");
+  }
   std::set<std::string> dirty;
   {
     std::lock_guard lock(core_->mu);

@@ -57,8 +57,9 @@ class ServiceCache {
   ServiceCache& operator=(const ServiceCache&) = delete;
 
   // Starts following the service and waits for the first read (so instances() answers at
-  // once after it); that read's error, if it failed (the cache keeps trying after each
-  // reconnect). Once only. Not on the client's callback thread.
+  // once after it); that read's error, if it failed -- kConnectionLoss at once while the
+  // connection is not up -- and the cache keeps trying (after the reconnect, or every second
+  // after a timeout). Once only. Not on the client's callback thread.
   Status start();
   // Stops the cache's thread (waits for it). Idempotent.
   void close();

@@ -54,7 +54,11 @@ struct ServiceRegistry::Core {
   std::map<std::string, Registration> registrations;  // by id
   RegistryState state = RegistryState::kSuspended;
   bool closing = false;
-  bool recheck = false;     // a reconnect happened: the registry's thread checks every node
+  bool recheck = false;  // a reconnect happened: the registry's thread checks every node
+  // The connection was down (or not yet up) since the last check: the next kConnected is a
+  // reconnect. (The first kConnected may reach a registry made on a connected Connection
+  // after it was made; that one needs no check.)
+  bool interrupted = false;
   uint64_t generation = 0;  // bumped by reattach(): the old connection's events are ignored
   std::map<ListenerId, std::shared_ptr<const Listener>> listeners;
   ListenerId next_listener = 1;
@@ -85,11 +89,13 @@ struct ServiceRegistry::Core {
       std::lock_guard lock(mu);
       if (gen != generation || state == RegistryState::kClosed) return;
       if (s == SessionState::kConnected) {
-        recheck = true;  // kActive once the registry's thread has checked the nodes
+        if (interrupted) recheck = true;  // kActive once the registry's thread checked the nodes
+        interrupted = false;
       } else if (client::is_terminal(s)) {
         state = RegistryState::kLost;
-      } else if (state != RegistryState::kLost) {
-        state = RegistryState::kSuspended;
+      } else {
+        interrupted = true;
+        if (state != RegistryState::kLost) state = RegistryState::kSuspended;
       }
     }
     cv.notify_all();
@@ -112,6 +118,7 @@ ServiceRegistry::ServiceRegistry(Connection& conn, std::string base_path)
     std::lock_guard lock(core_->mu);
     core_->state = Core::initial_state(conn.state());
     core_->delivered = core_->state;
+    core_->interrupted = conn.state() != SessionState::kConnected;
   }
   worker_ = std::thread([this] { run(); });
 }
@@ -257,6 +264,7 @@ Status ServiceRegistry::reattach(Connection& fresh) {
     if (core_->closing) return Error(ErrorCode::kApiError, "the registry is closed");
     gen = ++core_->generation;
     core_->recheck = false;
+    core_->interrupted = fresh.state() != SessionState::kConnected;
     core_->state = RegistryState::kSuspended;
     for (const auto& [id, r] : core_->registrations)
       ids.push_back(id);
@@ -372,6 +380,12 @@ void ServiceRegistry::run() {
       std::string path, json;
       {
         std::lock_guard lock(core_->mu);
+        // Down again (or closing): a call now would wait up to the client's deadline for the
+        // reconnect, and close() with it. The next reconnect starts the pass again.
+        if (core_->closing || conn.state() != SessionState::kConnected) {
+          all_written = false;
+          break;
+        }
         auto it = core_->registrations.find(id);
         if (it == core_->registrations.end()) continue;
         path = child_path(child_path(base_, it->second.instance.name), id);

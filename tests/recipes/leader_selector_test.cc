@@ -161,7 +161,9 @@ TEST_F(LeaderSelectorTest, AutoRequeueLeadsAgainAfterEachTurnEvenWhenTheFunction
 
 TEST_F(LeaderSelectorTest, ConnectionLossStopsTheFunctionAtOnceAndReportsTheLoss) {
   client::ClientOptions o;
-  o.session_timeout_ms = 30'000;  // outlasts a server restart (a JVM on a loaded machine)
+  o.session_timeout_ms = 30'000;      // outlasts a server restart (a JVM on a loaded machine)
+  auto checker = open_connection(o);  // the fixture's 10 s session may not outlast a restart
+  ASSERT_TRUE(checker);
   auto conn = open_connection(o);
   ASSERT_TRUE(conn);
   const std::string ep = path("/election");
@@ -189,10 +191,10 @@ TEST_F(LeaderSelectorTest, ConnectionLossStopsTheFunctionAtOnceAndReportsTheLoss
   // alone, leads a new turn.
   ASSERT_TRUE(runs.wait_line("turn 2"));
   EXPECT_EQ(rec.lines(), (std::vector<std::string>{"p leader", "p not leader", "p leader"}));
-  ASSERT_TRUE(wait_children(*sync_, ep, 1));
+  ASSERT_TRUE(wait_children(checker->sync(), ep, 1));
   ASSERT_TRUE(s.close().ok());
   EXPECT_EQ(runs.lines(), (std::vector<std::string>{"turn 1", "stopped", "turn 2", "stopped"}));
-  EXPECT_TRUE(wait_children(*sync_, ep, 0));
+  EXPECT_TRUE(wait_children(checker->sync(), ep, 0));
 }
 
 TEST_F(LeaderSelectorTest, ExpiredSessionEndsTheSelectorAndTheNextLeads) {
@@ -260,7 +262,9 @@ TEST_F(LeaderSelectorTest, CloseWhileLeadingStopsTheFunctionFirst) {
 
 TEST_F(LeaderSelectorTest, CloseWhileDisconnectedLeavesTheDeleteToTheConnection) {
   client::ClientOptions o;
-  o.session_timeout_ms = 30'000;  // the session outlives the restart: its node must be deleted
+  o.session_timeout_ms = 30'000;      // the session outlives the restart: its node must be deleted
+  auto checker = open_connection(o);  // the fixture's 10 s session may not outlast a restart
+  ASSERT_TRUE(checker);
   auto conn = open_connection(o);
   ASSERT_TRUE(conn);
   const std::string ep = path("/election");
@@ -277,7 +281,7 @@ TEST_F(LeaderSelectorTest, CloseWhileDisconnectedLeavesTheDeleteToTheConnection)
   ASSERT_TRUE(s.close().ok());
   EXPECT_LT(std::chrono::steady_clock::now() - before, 10s);
   start_server();
-  EXPECT_TRUE(wait_children(*sync_, ep, 0));  // deleted once the connection is back
+  EXPECT_TRUE(wait_children(checker->sync(), ep, 0));  // deleted once the connection is back
 }
 
 TEST_F(LeaderSelectorTest, CloseFromTheLeaderFunctionIsRefused) {

@@ -166,7 +166,9 @@ TEST_F(ServiceRegistryTest, CacheFollowsAddsUpdatesAndRemoves) {
 
 TEST_F(ServiceRegistryTest, WrittenAgainAfterAReconnectWhenGone) {
   client::ClientOptions o;
-  o.session_timeout_ms = 30'000;  // outlasts a server restart
+  o.session_timeout_ms = 30'000;      // outlasts a server restart
+  auto checker = open_connection(o);  // the fixture's 10 s session may not outlast a restart
+  ASSERT_TRUE(checker);
   auto conn = open_connection(o);
   ASSERT_TRUE(conn);
   const std::string base = path("/services");
@@ -175,22 +177,22 @@ TEST_F(ServiceRegistryTest, WrittenAgainAfterAReconnectWhenGone) {
   record(registry, states);
   ASSERT_TRUE(registry.register_instance(instance("orders", "kept", 8080)).ok());
   ASSERT_TRUE(registry.register_instance(instance("orders", "deleted", 8081)).ok());
-  auto kept = sync_->exists(base + "/orders/kept");
+  auto kept = checker->sync().exists(base + "/orders/kept");
   ASSERT_TRUE(kept.ok() && kept->has_value());
   // Someone removes one registration; nothing notices until the next reconnect (Curator's
   // behaviour: registrations are written again on RECONNECTED).
-  ASSERT_TRUE(sync_->remove(base + "/orders/deleted").ok());
+  ASSERT_TRUE(checker->sync().remove(base + "/orders/deleted").ok());
   kill_server();
   ASSERT_TRUE(states.wait_line("suspended", 10s));
   EXPECT_EQ(registry.state(), RegistryState::kSuspended);
   start_server();
   ASSERT_TRUE(states.wait_line("active"));
-  auto again = sync_->get_data(base + "/orders/deleted");
+  auto again = checker->sync().get_data(base + "/orders/deleted");
   ASSERT_TRUE(again.ok()) << again.error().to_string();
   EXPECT_EQ(again->stat.ephemeral_owner, conn->client().session_id());
   EXPECT_EQ(parse_instance(again->data).value(), registry.registered()[0]);  // "deleted" < "kept"
   // The other one, still there and current, was left alone (same creation).
-  auto still = sync_->exists(base + "/orders/kept");
+  auto still = checker->sync().exists(base + "/orders/kept");
   ASSERT_TRUE(still.ok() && still->has_value());
   EXPECT_EQ((*still)->czxid, (**kept).czxid);
   EXPECT_EQ((*still)->mzxid, (**kept).mzxid);
@@ -216,16 +218,18 @@ TEST_F(ServiceRegistryTest, WrittenOnANewSessionAfterExpiry) {
   EXPECT_EQ(registry.register_instance(instance("orders", "o2", 8081)).code(),
             ErrorCode::kSessionExpired);
   start_server();
-  o.session_timeout_ms = 30'000;  // this one outlasts the server restart below
+  o.session_timeout_ms = 30'000;  // these outlast the server restart below
   fresh = open_connection(o);
-  ASSERT_TRUE(fresh);
+  // The fixture's own session (10 s) may have expired while the server was down.
+  auto checker = open_connection(o);
+  ASSERT_TRUE(fresh && checker);
   // The old session's node may still be there (the restarted server expires that session
   // only after its timeout): it is replaced by the new session's.
   ASSERT_TRUE(registry.reattach(*fresh).ok());
   old_conn.reset();
   EXPECT_EQ(registry.state(), RegistryState::kActive);
   for (const char* id : {"o1", "o2"}) {
-    auto node = sync_->get_data(base + "/orders/" + id);
+    auto node = checker->sync().get_data(base + "/orders/" + id);
     ASSERT_TRUE(node.ok()) << id << ": " << node.error().to_string();
     EXPECT_EQ(node->stat.ephemeral_owner, fresh->client().session_id()) << id;
   }
@@ -233,15 +237,17 @@ TEST_F(ServiceRegistryTest, WrittenOnANewSessionAfterExpiry) {
   EXPECT_EQ(ids(discovery.query_instances("orders").value()),
             (std::vector<std::string>{"o1", "o2"}));
   // And they are followed on the new connection: a reconnect re-checks them.
-  ASSERT_TRUE(sync_->remove(base + "/orders/o1").ok());
+  ASSERT_TRUE(checker->sync().remove(base + "/orders/o1").ok());
   kill_server();
   start_server();
-  ASSERT_TRUE(wait_children(*sync_, base + "/orders", 2));
+  ASSERT_TRUE(wait_children(checker->sync(), base + "/orders", 2));
 }
 
 TEST_F(ServiceRegistryTest, CloseWhileDisconnectedLeavesTheDeletesToTheConnection) {
   client::ClientOptions o;
-  o.session_timeout_ms = 30'000;  // the session outlives the restart: its nodes must be deleted
+  o.session_timeout_ms = 30'000;      // the session outlives the restart: its nodes must be deleted
+  auto checker = open_connection(o);  // the fixture's 10 s session may not outlast a restart
+  ASSERT_TRUE(checker);
   auto conn = open_connection(o);
   ASSERT_TRUE(conn);
   const std::string base = path("/services");
@@ -258,7 +264,8 @@ TEST_F(ServiceRegistryTest, CloseWhileDisconnectedLeavesTheDeletesToTheConnectio
   EXPECT_LT(std::chrono::steady_clock::now() - before, 10s);
   EXPECT_TRUE(registry.registered().empty());
   start_server();
-  EXPECT_TRUE(wait_children(*sync_, base + "/orders", 0));  // deleted once the connection is back
+  // Deleted once the connection is back.
+  EXPECT_TRUE(wait_children(checker->sync(), base + "/orders", 0));
 }
 
 TEST_F(ServiceRegistryTest, UnreadableInstancesAreSkippedAndCounted) {
