@@ -321,7 +321,9 @@ void LeaderLatch::run() {
   {
     std::lock_guard lock(core_->mu);
     session_over = core_->session_over;
-    connected = core_->connected;
+    // The handle's own state too: it changes before the session listeners hear of it, and
+    // close() may come (from a LeaderSelector told by its listener) before ours did.
+    connected = core_->connected && conn_.state() == SessionState::kConnected;
   }
   if (own && !session_over && !connected) {
     // A delete now would wait for the reconnect (up to the client's deadline), and close()
