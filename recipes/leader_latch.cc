@@ -205,16 +205,16 @@ void LeaderLatch::remove_listener(ListenerId id) {
   core_->listeners.erase(id);
 }
 
-Result<std::vector<Participant>> LeaderLatch::participants() const {
-  auto kids = conn_.sync().get_children(path_);
+Result<std::vector<Participant>> election_participants(Connection& conn, const std::string& path) {
+  auto kids = conn.sync().get_children(path);
   if (!kids.ok()) {
     if (kids.code() == ErrorCode::kNoNode) return std::vector<Participant>();
     return kids.error();
   }
   std::vector<Participant> out;
   for (const Contender& c : sort_contenders(kids->children, kLatchName)) {
-    const std::string node = child_path(path_, c.name);
-    auto data = conn_.sync().get_data(node);
+    const std::string node = child_path(path, c.name);
+    auto data = conn.sync().get_data(node);
     if (!data.ok()) {
       if (data.code() == ErrorCode::kNoNode) continue;  // left meanwhile
       return data.error();
@@ -222,6 +222,10 @@ Result<std::vector<Participant>> LeaderLatch::participants() const {
     out.push_back({data->data, node, out.empty()});
   }
   return out;
+}
+
+Result<std::vector<Participant>> LeaderLatch::participants() const {
+  return election_participants(conn_, path_);
 }
 
 Result<Participant> LeaderLatch::leader() const {
@@ -313,11 +317,19 @@ void LeaderLatch::run() {
   core_->cv.notify_all();
   core_->deliver();
   bool session_over = false;
+  bool connected = false;
   {
     std::lock_guard lock(core_->mu);
     session_over = core_->session_over;
+    // The handle's own state too: it changes before the session listeners hear of it, and
+    // close() may come (from a LeaderSelector told by its listener) before ours did.
+    connected = core_->connected && conn_.state() == SessionState::kConnected;
   }
-  if (own && !session_over) {
+  if (own && !session_over && !connected) {
+    // A delete now would wait for the reconnect (up to the client's deadline), and close()
+    // with it; the connection deletes the node once it is back (or the session takes it).
+    conn_.delete_in_background(own->path);
+  } else if (own && !session_over) {
     Status st = conn_.sync().remove(own->path);
     if (!st.ok() && st.code() != ErrorCode::kNoNode && st.code() != ErrorCode::kSessionExpired) {
       conn_.delete_in_background(own->path);

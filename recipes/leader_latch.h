@@ -47,6 +47,11 @@ struct Participant {
   bool is_leader = false;
 };
 
+// Everyone in the election at `path` now, in succession order (the first is the leader), as
+// LeaderLatch::participants() answers it; for callers without a latch of their own (an
+// observer, a LeaderSelector between two turns).
+Result<std::vector<Participant>> election_participants(Connection& conn, const std::string& path);
+
 class LeaderLatch {
  public:
   using Listener = std::function<void(bool is_leader)>;
@@ -60,8 +65,9 @@ class LeaderLatch {
   // Joins the election (the node is created on the latch's thread). Once only.
   Status start();
   // Leaves the election: leadership, if held, is reported lost first, then the node is
-  // deleted. Waits for the latch's thread, which may be inside one server call (bounded by
-  // the client's deadline). Idempotent.
+  // deleted (by the connection's background delete when the connection is down, so close()
+  // does not wait for a reconnect). Waits for the latch's thread, which may be inside one
+  // server call (bounded by the client's deadline). Idempotent.
   Status close();
 
   bool has_leadership() const;

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake ninja-build pkg-config libboost-dev libboost-system-dev
-  libleveldb-dev libprotobuf-dev protobuf-compiler libssl-dev libgtest-dev libgmock-dev libedit-dev)
+  libleveldb-dev libprotobuf-dev protobuf-compiler libssl-dev libgtest-dev libgmock-dev libedit-dev
+  nlohmann-json3-dev)
 # libslf4j-java and liblog4j1.2-java: the SLF4J binding and log4j that give the test harness's
 # ZooKeeper a log (tests/harness/zkservers.py). default-jdk-headless (javac) and the Curator
 # packages: the Java-client compat tests (tests/compat/java) and the Curator interop tests
