@@ -112,4 +112,16 @@ Result<std::map<std::string, std::set<SessionId>>> watches_by_path() {
   return out;
 }
 
+bool wait_watching(Connection& conn, const std::string& path, client::WatcherType type,
+                   std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const Status st = conn.sync().check_watches(path, type);
+    if (st.ok()) return true;
+    // Any other answer would come back at once again: no point asking until the deadline.
+    if (st.code() != ErrorCode::kNoWatcher) return false;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+  }
+}
+
 }  // namespace conclave::recipes::testing

@@ -34,4 +34,9 @@ std::vector<std::string> contenders(client::SyncClient& zk, const std::string& p
 // in env().hosts.
 Result<std::map<std::string, std::set<SessionId>>> watches_by_path();
 
+// Waits until the server holds a watch of `type` on `path` for `conn`'s session (checkWatches,
+// a round trip per question, so this does not spin).
+bool wait_watching(Connection& conn, const std::string& path, client::WatcherType type,
+                   std::chrono::milliseconds timeout = kWait);
+
 }  // namespace conclave::recipes::testing
