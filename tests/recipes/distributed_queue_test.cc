@@ -13,7 +13,6 @@
 namespace conclave::recipes::testing {
 namespace {
 
-using client::WatcherType;
 using DistributedQueueTest = RecipeTest;
 
 // The queue's size; an error fails the test (and answers a size no test expects).
@@ -115,7 +114,7 @@ TEST_F(DistributedQueueTest, TakeWaitsForAnOfferFromAnotherSession) {
     rec.mark(item.ok() && item->has_value() ? "took " + (*item)->data : "took nothing");
   });
   // The consumer is blocked on its watch of the queue's children (the server holds it).
-  EXPECT_TRUE(wait_watching(*consumer, qp, WatcherType::kChildren));
+  EXPECT_TRUE(wait_child_watch(*consumer, qp));
   EXPECT_TRUE(rec.lines().empty());
   rec.mark("offering");
   DistributedQueue q(*producer, qp);
@@ -136,7 +135,7 @@ TEST_F(DistributedQueueTest, TakeWaitsForTheQueueToBeCreated) {
     rec.mark(item.ok() && item->has_value() ? "took " + (*item)->data : "took nothing");
   });
   // No queue node: the consumer watches for its creation instead.
-  EXPECT_TRUE(wait_watching(*consumer, qp, WatcherType::kData));
+  EXPECT_TRUE(wait_data_watch(*consumer, qp));
   DistributedQueue q(*producer, qp);
   EXPECT_TRUE(q.offer("job").ok());
   taker.join();
@@ -154,7 +153,7 @@ TEST_F(DistributedQueueTest, ASessionThatEndsWhileTakingIsAnError) {
     auto item = q.take(kWait);
     rec.mark(item.ok() ? "answered" : "error " + std::string(error_name(item.code())));
   });
-  EXPECT_TRUE(wait_watching(*consumer, qp, WatcherType::kChildren));
+  EXPECT_TRUE(wait_child_watch(*consumer, qp));
   consumer->close();
   taker.join();
   EXPECT_EQ(rec.lines(), std::vector<std::string>{"error SESSIONEXPIRED"});

@@ -11,8 +11,6 @@
 namespace conclave::recipes::testing {
 namespace {
 
-using client::WatcherType;
-
 // True for an answer of true; an error fails the test.
 bool passed(const Result<bool>& r) {
   EXPECT_TRUE(r.ok()) << r.error().to_string();
@@ -64,8 +62,8 @@ TEST_F(DoubleBarrierTest, EnterWaitsForTheLastArrivalAndLeaveForTheLastDeparture
   threads.emplace_back(participant, 1);
   // Both wait on "ready" (the server holds their watches), and neither has entered.
   const std::string ready = bp + "/" + std::string(DoubleBarrier::kReadyNode);
-  EXPECT_TRUE(wait_watching(*conns[0], ready, WatcherType::kData));
-  EXPECT_TRUE(wait_watching(*conns[1], ready, WatcherType::kData));
+  EXPECT_TRUE(wait_data_watch(*conns[0], ready));
+  EXPECT_TRUE(wait_data_watch(*conns[1], ready));
   EXPECT_EQ(members(bp).size(), 2u);
   EXPECT_FALSE(ready_exists(bp));
   rec.mark("third arrives");
@@ -183,8 +181,8 @@ TEST_F(DoubleBarrierTest, ASessionThatEndsWhileEnteringIsAnErrorAndStopsCounting
   };
   std::thread ta(participant, std::ref(*ca), "a");
   std::thread tb(participant, std::ref(*cb), "b");
-  EXPECT_TRUE(wait_watching(*ca, ready, WatcherType::kData));
-  EXPECT_TRUE(wait_watching(*cb, ready, WatcherType::kData));
+  EXPECT_TRUE(wait_data_watch(*ca, ready));
+  EXPECT_TRUE(wait_data_watch(*cb, ready));
   cb->close();  // b's session ends while it waits: told so, and its node is gone
   tb.join();
   EXPECT_EQ(rec.lines(), std::vector<std::string>{"b error SESSIONEXPIRED"});
@@ -192,7 +190,7 @@ TEST_F(DoubleBarrierTest, ASessionThatEndsWhileEnteringIsAnErrorAndStopsCounting
 
   // The count dropped: c makes two, not three, so a and c still wait.
   std::thread tc(participant, std::ref(*cc), "c");
-  EXPECT_TRUE(wait_watching(*cc, ready, WatcherType::kData));
+  EXPECT_TRUE(wait_data_watch(*cc, ready));
   EXPECT_EQ(members(bp).size(), 2u);
   EXPECT_FALSE(ready_exists(bp));
   EXPECT_EQ(rec.lines().size(), 1u);
@@ -231,7 +229,7 @@ TEST_F(DoubleBarrierTest, ASessionThatExpiresWhileLeavingIsAnErrorAndCountsAsLef
   });
   // a waits for b's node whether it is the lowest or not (the server holds the watch), then
   // its session expires with no server to talk to.
-  EXPECT_TRUE(wait_watching(*ca, b.node_path(), WatcherType::kData));
+  EXPECT_TRUE(wait_data_watch(*ca, b.node_path()));
   kill_server();
   EXPECT_TRUE(rec.wait_line("a error SESSIONEXPIRED"));
   leaving.join();
