@@ -18,11 +18,13 @@
 // reply is lost with the connection is not guessed at: each consumer handle keeps one
 // ephemeral receipt node (receipt-<GUID>, a child of the queue path that is not an item), and
 // takes an item with a multi that deletes it and writes its name into the receipt, so after
-// the reconnect the receipt says whether the item is this consumer's. What is left is
-// at-most-once: an item whose delete succeeded is gone from the queue, so a consumer that
-// crashes (or whose session expires) after taking it and before handling it has lost it.
-// (Curator's DistributedQueue with a lock path, not provided here, deletes an item only after
-// it was handled: at-least-once instead, with duplicates after a crash.)
+// the reconnect the receipt says whether the item is this consumer's (Curator's consumers skip
+// receipts as foreign nodes, with a warning in their log).
+//
+// What is left is at-most-once: an item whose delete succeeded is gone from the queue, so a
+// consumer that crashes (or whose session expires) after taking it and before handling it has
+// lost it. (Curator's DistributedQueue with a lock path, not provided here, deletes an item
+// only after it was handled: at-least-once instead, with duplicates after a crash.)
 //
 // A producer's create whose reply is lost (connection lost, deadline) fails offer() with that
 // code: the item may or may not be in the queue, and offering it again could enqueue it twice,
@@ -34,8 +36,9 @@
 // that leaves for this queue's path, and a larger offer() is refused with kBadArguments before
 // anything is sent (the server would close the connection instead). Every consumer call lists
 // the queue's children, so the list of waiting names must fit in one reply too: about 60,000
-// items. Sequence numbers are the parent's int32 child version; a queue path that saw more
-// than 2^31 creates and deletes stops ordering (ZooKeeper's limit).
+// items. Sequence numbers come from the parent's int32 child version: past 2^31 creates and
+// deletes on one queue path the server hands out negative numbers, which this queue does not
+// recognise as items.
 //
 // Threading: a handle may be used from several threads; its takes (poll, take) take turns, as
 // they share the receipt. take() blocks, so never call it on the client's callback thread.
