@@ -112,4 +112,31 @@ Result<std::map<std::string, std::set<SessionId>>> watches_by_path() {
   return out;
 }
 
+bool wait_data_watch(Connection& conn, const std::string& path, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const SessionId sid = conn.client().session_id();
+  for (;;) {
+    auto w = watches_by_path();
+    if (!w.ok()) {
+      ADD_FAILURE() << w.error().to_string();
+      return false;
+    }
+    auto it = w->find(path);
+    if (it != w->end() && it->second.count(sid)) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+  }
+}
+
+bool wait_child_watch(Connection& conn, const std::string& path,
+                      std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const Status st = conn.sync().check_watches(path, client::WatcherType::kChildren);
+    if (st.ok()) return true;
+    // Any other answer would come back at once again: no point asking until the deadline.
+    if (st.code() != ErrorCode::kNoWatcher) return false;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+  }
+}
+
 }  // namespace conclave::recipes::testing

@@ -34,4 +34,15 @@ std::vector<std::string> contenders(client::SyncClient& zk, const std::string& p
 // in env().hosts.
 Result<std::map<std::string, std::set<SessionId>>> watches_by_path();
 
+// Waits until the server holds a data watch (exists or getData) on `path` for `conn`'s session,
+// as wchp reports it (a round trip per question, so this does not spin).
+bool wait_data_watch(Connection& conn, const std::string& path,
+                     std::chrono::milliseconds timeout = kWait);
+
+// Waits until the server holds a child watch on `path` for `conn`'s session (checkWatches).
+// Exact only while no other session watches `path`: Apache ZooKeeper 3.8 answers checkWatches
+// for the path alone (WatchManager.containsWatcher ignores whose watch it is).
+bool wait_child_watch(Connection& conn, const std::string& path,
+                      std::chrono::milliseconds timeout = kWait);
+
 }  // namespace conclave::recipes::testing
