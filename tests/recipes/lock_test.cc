@@ -160,13 +160,14 @@ TEST_F(LockTest, WaiterWatchesOnlyItsPredecessor) {
   const auto queue = contenders(*sync_, lp, "lock-");
   ASSERT_EQ(queue.size(), 3u);
   const std::string first = lp + "/" + queue[0], second = lp + "/" + queue[1];
-  // c sets its watch on b's node just after its own node appears: ask the server until it
-  // is there (each question is a round trip, so this does not spin).
+  // b and c set their watches just after their own nodes appear: ask the server until both
+  // are there (each question is a round trip, so this does not spin).
   const SessionId sa = ca->client().session_id(), sb = cb->client().session_id(),
                   sc = cc->client().session_id();
   std::map<std::string, std::set<SessionId>> watches;
   const auto end = std::chrono::steady_clock::now() + kWait;
-  while (!watches[second].count(sc) && std::chrono::steady_clock::now() < end) {
+  while ((!watches[second].count(sc) || !watches[first].count(sb)) &&
+         std::chrono::steady_clock::now() < end) {
     auto w = watches_by_path();
     ASSERT_TRUE(w.ok()) << w.error().to_string();
     watches = *w;
