@@ -1,45 +1,13 @@
 #include "recipes/barrier.h"
 
-#include <condition_variable>
-#include <mutex>
-
 #include "recipes/protected_node.h"
 
 namespace conclave::recipes {
 
-// Wakes a waiter; shared with the watch and the session listener, which may outlive the
-// Barrier.
-struct Barrier::Signal {
-  std::mutex mu;
-  std::condition_variable cv;
-  uint64_t wakeups = 0;
-  bool session_over = false;
-
-  void wake(bool over) {
-    {
-      std::lock_guard lock(mu);
-      ++wakeups;
-      session_over = session_over || over;
-    }
-    cv.notify_all();
-  }
-};
-
 Barrier::Barrier(Connection& conn, std::string path)
-    : conn_(conn), path_(std::move(path)), signal_(std::make_shared<Signal>()) {
-  std::weak_ptr<Signal> weak = signal_;
-  watch_ = client::Watcher([weak](const client::WatchedEvent&) {
-    if (auto s = weak.lock()) s->wake(false);
-  });
-  listener_id_ = conn_.add_listener([weak](SessionState st) {
-    if (auto s = weak.lock()) s->wake(client::is_terminal(st));
-  });
-  if (client::is_terminal(conn_.state())) signal_->wake(true);
-}
+    : conn_(conn), path_(std::move(path)), waker_(conn) {}
 
-Barrier::~Barrier() {
-  conn_.remove_listener(listener_id_);
-}
+Barrier::~Barrier() = default;
 
 Status Barrier::set() {
   for (int attempt = 0; attempt < kCreateAttemptsMax; ++attempt) {
@@ -72,27 +40,25 @@ Status Barrier::remove() {
 }
 
 Result<bool> Barrier::wait(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = Waker::Clock::now() + timeout;
   for (;;) {
-    uint64_t seen = 0;
-    {
-      std::lock_guard lock(signal_->mu);
-      if (signal_->session_over) return Error(ErrorCode::kSessionExpired, "the session ended");
-      seen = signal_->wakeups;
-    }
-    auto up = conn_.sync().exists(path_, watch_);
+    if (waker_.session_over()) return Error(ErrorCode::kSessionExpired, "the session ended");
+    const uint64_t seen = waker_.mark();
+    auto up = conn_.sync().exists(path_, waker_.watcher());
     if (!up.ok()) {
       if (up.code() == ErrorCode::kConnectionLoss || up.code() == ErrorCode::kOperationTimeout) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
+        if (Waker::Clock::now() >= deadline) return false;
         continue;  // the next call waits for the reconnect (or the session's end)
       }
       return up.error();
     }
     if (!up->has_value()) return true;
-    std::unique_lock lock(signal_->mu);
-    if (!signal_->cv.wait_until(
-            lock, deadline, [&] { return signal_->wakeups != seen || signal_->session_over; })) {
-      return false;
+    switch (waker_.wait(seen, deadline)) {
+      case Waker::Woken::kTimedOut:
+        return false;
+      case Waker::Woken::kSessionOver:  // said at the top of the loop
+      case Waker::Woken::kChanged:
+        break;
     }
   }
 }

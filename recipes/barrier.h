@@ -12,12 +12,11 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
 #include <string>
 
-#include "client/types.h"
 #include "common/result.h"
 #include "recipes/connection.h"
+#include "recipes/waker.h"
 
 namespace conclave::recipes {
 
@@ -37,12 +36,9 @@ class Barrier {
   Result<bool> wait(std::chrono::milliseconds timeout);
 
  private:
-  struct Signal;
   Connection& conn_;
   const std::string path_;
-  std::shared_ptr<Signal> signal_;
-  client::Watcher watch_;
-  Connection::ListenerId listener_id_ = 0;
+  Waker waker_;  // the exists() watch and the session's end wake wait()
 };
 
 }  // namespace conclave::recipes
