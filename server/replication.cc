@@ -217,11 +217,20 @@ void ZkServer::remember_digest(Zxid zxid) {
 }
 
 void ZkServer::relay_session_touches() {
-  // Every session with a connection here is alive; its client pings us, not the leader.
+  // The sessions heard from within the last tick: the ping data is refreshed every core tick
+  // and sent every half tickTime, so each request reaches the leader in a ping or two, and a
+  // client that pings (every third of its timeout, at least 2 ticks) stays touched. One that
+  // falls silent is no longer reported and expires at the leader, as with ZooKeeper.
+  const int64_t now = clock_.monotonic_ms();
   LearnerPing ping;
-  ping.sessions.reserve(session_connections_.size());
-  for (const auto& [id, conn] : session_connections_)
-    ping.sessions.push_back(id);
+  for (auto it = session_heard_ms_.begin(); it != session_heard_ms_.end();) {
+    if (now - it->second > config_.tick_time_ms) {
+      it = session_heard_ms_.erase(it);
+      continue;
+    }
+    ping.sessions.push_back(it->first);
+    ++it;
+  }
   ping.applied_zxid = tree_->last_applied_zxid();
   ping.digest = tree_->digest();
   ensemble_->set_ping_data(encode_learner_ping(ping));

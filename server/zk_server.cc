@@ -469,6 +469,7 @@ void ZkServer::on_tick() {
     // Only the leader orders transactions, so only it expires sessions and reaps nodes
     // (ZooKeeper's followers never do); learners tell it which sessions are alive.
     if (ensemble_->leading()) {
+      session_heard_ms_.clear();  // what this member heard as a learner, if it was one
       expire_sessions();
       reap_expired_nodes();
     } else if (ensemble_serving_) {

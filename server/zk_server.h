@@ -188,6 +188,10 @@ class ZkServer : private ensemble::StateMachine {
   uint64_t next_connection_id_ = 1;
   std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> connections_;
   std::unordered_map<SessionId, uint64_t> session_connections_;
+  // A learner's clients ping it, not the leader: when it last heard from each session (any
+  // request, pings included), so that it tells the leader only of sessions still talking. A
+  // client that hangs with its connection open must expire as with ZooKeeper.
+  std::unordered_map<SessionId, int64_t> session_heard_ms_;
   std::unordered_set<uint64_t> waiting_connections_;
   std::unordered_set<uint64_t> throttled_connections_;
   std::unordered_map<std::string, int32_t> connections_per_ip_;

@@ -422,6 +422,26 @@ class ReplicationTest(unittest.TestCase):
             self.assertIn("/b", tree)
             self.assertNotIn("/c", tree)
 
+    def test_silent_session_on_a_follower_expires(self):
+        """A client that stops sending (hung, SIGSTOPped) but whose TCP connection stays open
+        must lose its session after the timeout, as with ZooKeeper, where a learner reports to
+        the leader only the sessions it heard from. Conclave's learners once reported every
+        session with a connection, so such a session never expired (and held its locks)."""
+        with Ensemble(ARGS.binary, participants=3, extra_cfg=CFG) as ens:
+            ens.start()
+            view = ens.wait_stable(STABLE_TIMEOUT_S, "the first leader")
+            follower = ens.members[view.followers[0]]
+            watcher = self.client(ens, [view.leader])
+            with R.RawConnection(follower.client_port, timeout=30) as silent:
+                silent.handshake(2000)
+                hdr, _ = silent.call(R.OP_CREATE, R.create_body("/held", flags=R.EPHEMERAL))
+                self.assertEqual(hdr.err, R.OK)
+                watcher.sync("/")
+                self.assertIsNotNone(watcher.exists("/held"))
+                # From here on the client sends nothing; its socket stays open.
+                wait_for(lambda: watcher.exists("/held") is None, PROGRESS_TIMEOUT_S,
+                         f"the silent session ({silent.timeout_ms} ms) to expire")
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
