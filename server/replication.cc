@@ -216,24 +216,35 @@ void ZkServer::remember_digest(Zxid zxid) {
     digests_by_zxid_.erase(digests_by_zxid_.begin());
 }
 
-void ZkServer::relay_session_touches() {
-  // The sessions heard from within the last tick: the ping data is refreshed every core tick
-  // and sent every half tickTime, so each request reaches the leader in a ping or two, and a
-  // client that pings (every third of its timeout, at least 2 ticks) stays touched. One that
-  // falls silent is no longer reported and expires at the leader, as with ZooKeeper.
-  const int64_t now = clock_.monotonic_ms();
-  LearnerPing ping;
-  for (auto it = session_heard_ms_.begin(); it != session_heard_ms_.end();) {
-    if (now - it->second > config_.tick_time_ms) {
-      it = session_heard_ms_.erase(it);
-      continue;
-    }
-    ping.sessions.push_back(it->first);
-    ++it;
+void ZkServer::relay_session_touches(bool refresh) {
+  // What the ping data held has reached the leader once the learner answered a PING since it
+  // was set: from then on only what was heard after. (A new leader's term restarts the count,
+  // which may drop the last touches once; that leader gives every session a full timeout.)
+  const uint64_t answered = ensemble_->pings_answered();
+  const bool carried = answered != pings_answered_seen_;
+  if (!carried && sessions_heard_.empty() && !refresh) return;
+  if (carried) {
+    pings_answered_seen_ = answered;
+    sessions_in_ping_.clear();
   }
+  sessions_in_ping_.merge(sessions_heard_);
+  sessions_heard_.clear();
+  LearnerPing ping;
+  ping.sessions.assign(sessions_in_ping_.begin(), sessions_in_ping_.end());
   ping.applied_zxid = tree_->last_applied_zxid();
   ping.digest = tree_->digest();
   ensemble_->set_ping_data(encode_learner_ping(ping));
+}
+
+void ZkServer::schedule_relay() {
+  // Often enough that the data a PING answer carries (every tickTime / 2) is at most this old.
+  constexpr auto kRelayInterval = std::chrono::milliseconds(50);
+  relay_timer_.expires_after(kRelayInterval);
+  relay_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    if (ensemble_serving_ && !ensemble_->leading()) relay_session_touches(/*refresh=*/false);
+    schedule_relay();
+  });
 }
 
 void ZkServer::on_syncs_done(uint64_t count) {

@@ -266,7 +266,7 @@ void ZkServer::finish_handshake(ClientConnection& conn, SessionId id, int32_t ti
   conn.handshake_done = true;
   conn.auth_ids = {wire::Id{"ip", conn.remote_ip()}};
   session_connections_[id] = conn.id();
-  if (ensemble_ && !ensemble_->leading()) session_heard_ms_[id] = clock_.monotonic_ms();
+  if (ensemble_ && !ensemble_->leading()) sessions_heard_.insert(id);
   reply(conn, wire::encode_connect_response(resp), required);
 }
 
@@ -328,7 +328,7 @@ void ZkServer::handle_request(ClientConnection& conn, std::string_view body, boo
   const int32_t xid = req.header.xid;
   const auto op = static_cast<OpCode>(req.header.type);
   SessionId sid = conn.session_id;
-  if (ensemble_ && !ensemble_->leading()) session_heard_ms_[sid] = started;
+  if (ensemble_ && !ensemble_->leading()) sessions_heard_.insert(sid);
   if (!tracker_.touch(sid, started) && op != OpCode::kCloseSession) {
     // The session expired or is closing while the connection lingers.
     reply(

@@ -69,7 +69,8 @@ ZkServer::ZkServer(asio::io_context& io, Config config, Clock& clock)
       clock_(clock),
       tracker_(config_.tick_time_ms),
       acceptor_(io),
-      tick_timer_(io) {
+      tick_timer_(io),
+      relay_timer_(io) {
   tree_options_.extended_types_enabled = config_.extended_types_enabled;
 }
 
@@ -162,6 +163,7 @@ Status ZkServer::start() {
   log::info("serving clients on ", config_.client_port_address, ":", bound_port_);
   accept_next();
   schedule_tick();
+  if (ensemble_) schedule_relay();
   return Status::success();
 }
 
@@ -171,6 +173,7 @@ void ZkServer::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   tick_timer_.cancel();
+  relay_timer_.cancel();
   if (ensemble_) ensemble_->stop();
   auto conns = connections_;
   for (auto& [id, c] : conns)
@@ -453,7 +456,12 @@ void ZkServer::on_probe_logged(const datatree::Txn& probe, Status status) {
 // ---- time ----
 
 void ZkServer::schedule_tick() {
-  tick_timer_.expires_after(std::chrono::milliseconds(config_.tick_time_ms));
+  // Session buckets are multiples of tickTime on the monotonic clock: ticking on those
+  // boundaries expires a session when its bucket is due, not up to a tick later (ZooKeeper's
+  // expirer wakes at the bucket's time too).
+  const int64_t tick = config_.tick_time_ms;
+  const int64_t delay = tick - clock_.monotonic_ms() % tick + 1;
+  tick_timer_.expires_after(std::chrono::milliseconds(delay));
   tick_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_) return;
     on_tick();
@@ -469,11 +477,12 @@ void ZkServer::on_tick() {
     // Only the leader orders transactions, so only it expires sessions and reaps nodes
     // (ZooKeeper's followers never do); learners tell it which sessions are alive.
     if (ensemble_->leading()) {
-      session_heard_ms_.clear();  // what this member heard as a learner, if it was one
+      sessions_heard_.clear();  // what this member heard as a learner, if it was one
+      sessions_in_ping_.clear();
       expire_sessions();
       reap_expired_nodes();
     } else if (ensemble_serving_) {
-      relay_session_touches();
+      relay_session_touches(/*refresh=*/true);
     }
     return;
   }

@@ -149,7 +149,10 @@ class ZkServer : private ensemble::StateMachine {
   Status rebuild_tree_from_disk();
   void close_all_connections();
   void on_ensemble_storage_failure(const Error& error);
-  void relay_session_touches();
+  // Learner: hands the sessions heard since to the ping data (`refresh`: also the applied
+  // zxid and digest, even if no session was heard).
+  void relay_session_touches(bool refresh);
+  void schedule_relay();
   // Leader: the tree's digest after each zxid it applied (the newest kDigestsKept), to compare
   // with the digests learners report at theirs.
   void remember_digest(Zxid zxid);
@@ -182,16 +185,19 @@ class ZkServer : private ensemble::StateMachine {
 
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer tick_timer_;
+  asio::steady_timer relay_timer_;  // a learner's relay of session touches
   uint16_t bound_port_ = 0;
   bool stopped_ = false;
 
   uint64_t next_connection_id_ = 1;
   std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> connections_;
   std::unordered_map<SessionId, uint64_t> session_connections_;
-  // A learner's clients ping it, not the leader: when it last heard from each session (any
-  // request, pings included), so that it tells the leader only of sessions still talking. A
-  // client that hangs with its connection open must expire as with ZooKeeper.
-  std::unordered_map<SessionId, int64_t> session_heard_ms_;
+  // A learner's clients ping it, not the leader, so it tells the leader in its PING answers
+  // which sessions it heard from (any request, pings included) -- only those, each once, as
+  // ZooKeeper's learners do: a client that hangs with its connection open must expire.
+  std::unordered_set<SessionId> sessions_heard_;    // not yet in the ping data
+  std::unordered_set<SessionId> sessions_in_ping_;  // in it, until a PING answer carries it
+  uint64_t pings_answered_seen_ = 0;
   std::unordered_set<uint64_t> waiting_connections_;
   std::unordered_set<uint64_t> throttled_connections_;
   std::unordered_map<std::string, int32_t> connections_per_ip_;

@@ -27,6 +27,7 @@ void Learning::step(const QuorumPacket& p) {
     // L6.
     QuorumPacket reply{.type = PacketType::kPing, .zxid = replica_.history.last()};
     reply.data = ping_data_;
+    ++pings_answered_;
     send(std::move(reply));
     return;
   }

@@ -54,6 +54,9 @@ class Learning {
   Status forward(std::string request);
   Status request_sync();
   void set_ping_data(std::string data) { ping_data_ = std::move(data); }
+  // How many PINGs this learner has answered (each with the ping data set then): the caller
+  // learns that what it set has reached the leader and can hand over what came since.
+  uint64_t pings_answered() const { return pings_answered_; }
 
   enum class Stage : uint8_t {
     kAwaitingHeader,
@@ -99,6 +102,7 @@ class Learning {
   bool current_epoch_requested_ = false;
   Zxid last_ack_sent_ = 0;
   std::string ping_data_;
+  uint64_t pings_answered_ = 0;
   BroadcastReady ready_;
 };
 

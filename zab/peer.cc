@@ -185,6 +185,10 @@ void Peer::set_ping_data(std::string data) {
   if (learning_) learning_->set_ping_data(std::move(data));
 }
 
+uint64_t Peer::pings_answered() const {
+  return learning_ ? learning_->pings_answered() : 0;
+}
+
 void Peer::snapshot_persisted(Zxid zxid) {
   replica_.base = durable_.base_zxid = std::max(replica_.base, zxid);
 }

@@ -152,6 +152,8 @@ class Peer {
   // Learner: the payload of its PING answers (session touches) from now on; replaces the
   // previous one.
   void set_ping_data(std::string data);
+  // Learner: PINGs answered so far in this leader's term (0 when not a learner).
+  uint64_t pings_answered() const;
   // Leader: the answer to a snapshot request (see the contract above).
   void snapshot_taken(ServerId learner, Zxid zxid, std::string data);
   // The caller took a snapshot at `zxid` and purged the log below it: storage can no longer

@@ -86,6 +86,7 @@ class QuorumPeerDriver {
   Status forward(std::string request);
   Status request_sync();
   void set_ping_data(std::string data);
+  uint64_t pings_answered() const { return peer_ ? peer_->pings_answered() : 0; }
   bool leading() const { return serving() && peer_->role() == zab::PeerState::kLeading; }
 
  private:
