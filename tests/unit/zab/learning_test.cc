@@ -228,6 +228,8 @@ TEST(LearningTest, L6PingsAreAnsweredWithTheLatestPingData) {
   EXPECT_EQ(p[0].data, "touches");
   l.step(packet(PacketType::kPing, 0));
   EXPECT_EQ(sent(l.take_ready())[0].data, "touches");  // every answer, until replaced
+  // The caller learns that what it set went out (it then sets only what came since).
+  EXPECT_EQ(l.pings_answered(), 2u);
 }
 
 TEST(LearningTest, ForwardAndSyncNeedServing) {
