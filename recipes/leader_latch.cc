@@ -228,11 +228,15 @@ Result<std::vector<Participant>> LeaderLatch::participants() const {
   return election_participants(conn_, path_);
 }
 
-Result<Participant> LeaderLatch::leader() const {
-  auto all = participants();
+Result<Participant> election_leader(Connection& conn, const std::string& path) {
+  auto all = election_participants(conn, path);
   if (!all.ok()) return all.error();
-  if (all->empty()) return Error(ErrorCode::kNoNode, "nobody takes part in " + path_);
+  if (all->empty()) return Error(ErrorCode::kNoNode, "nobody takes part in " + path);
   return all->front();
+}
+
+Result<Participant> LeaderLatch::leader() const {
+  return election_leader(conn_, path_);
 }
 
 // The latch's thread: keeps this participant's node in the election and decides, from the

@@ -51,6 +51,8 @@ struct Participant {
 // LeaderLatch::participants() answers it; for callers without a latch of their own (an
 // observer, a LeaderSelector between two turns).
 Result<std::vector<Participant>> election_participants(Connection& conn, const std::string& path);
+// The first of them, the leader (kNoNode when nobody takes part).
+Result<Participant> election_leader(Connection& conn, const std::string& path);
 
 class LeaderLatch {
  public:

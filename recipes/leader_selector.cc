@@ -230,10 +230,7 @@ Result<std::vector<Participant>> LeaderSelector::participants() const {
 }
 
 Result<Participant> LeaderSelector::leader() const {
-  auto all = participants();
-  if (!all.ok()) return all.error();
-  if (all->empty()) return Error(ErrorCode::kNoNode, "nobody takes part in " + path_);
-  return all->front();
+  return election_leader(conn_, path_);
 }
 
 // The selector's thread: queues a latch, runs the function for each turn the latch wins, and
