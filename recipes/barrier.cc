@@ -46,7 +46,7 @@ Result<bool> Barrier::wait(std::chrono::milliseconds timeout) {
     const uint64_t seen = waker_.mark();
     auto up = conn_.sync().exists(path_, waker_.watcher());
     if (!up.ok()) {
-      if (up.code() == ErrorCode::kConnectionLoss || up.code() == ErrorCode::kOperationTimeout) {
+      if (is_retryable(up.code())) {
         if (Waker::Clock::now() >= deadline) return false;
         continue;  // the next call waits for the reconnect (or the session's end)
       }

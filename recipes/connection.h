@@ -29,6 +29,13 @@ namespace conclave::recipes {
 
 using client::SessionState;
 
+// A call that failed for a reason that may pass: the connection dropped or the call's deadline
+// went by, while the session may live on (a write may or may not have taken effect). Recipes
+// retry such calls after the reconnect.
+inline bool is_retryable(ErrorCode code) {
+  return code == ErrorCode::kConnectionLoss || code == ErrorCode::kOperationTimeout;
+}
+
 class Connection {
  public:
   using Listener = std::function<void(SessionState)>;

@@ -18,10 +18,6 @@ constexpr size_t kGetDataReplyOverheadBytes = 16 + 4 + 68;
 // version changed, this handle's receipt was missing).
 constexpr int kClaimAttemptsMax = 20;
 
-bool is_retryable(ErrorCode code) {
-  return code == ErrorCode::kConnectionLoss || code == ErrorCode::kOperationTimeout;
-}
-
 }  // namespace
 
 DistributedQueue::DistributedQueue(Connection& conn, std::string path)

@@ -12,8 +12,7 @@ namespace {
 // session may live on). SessionExpired is here too: the session listener, which ends the
 // wait, may not have run yet.
 bool may_pass(ErrorCode code) {
-  return code == ErrorCode::kConnectionLoss || code == ErrorCode::kOperationTimeout ||
-         code == ErrorCode::kSessionExpired;
+  return is_retryable(code) || code == ErrorCode::kSessionExpired;
 }
 
 // The participants' node names (every child but "ready"), in the order all participants

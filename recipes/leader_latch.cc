@@ -13,10 +13,6 @@ namespace {
 
 constexpr std::string_view kLatchName = "latch-";
 
-bool is_retryable(ErrorCode code) {
-  return code == ErrorCode::kConnectionLoss || code == ErrorCode::kOperationTimeout;
-}
-
 }  // namespace
 
 std::string_view latch_state_name(LatchState s) {

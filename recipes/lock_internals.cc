@@ -3,10 +3,6 @@
 namespace conclave::recipes {
 namespace {
 
-bool is_retryable(ErrorCode code) {
-  return code == ErrorCode::kConnectionLoss || code == ErrorCode::kOperationTimeout;
-}
-
 std::string base_name(const std::string& path) {
   return path.substr(path.rfind('/') + 1);
 }

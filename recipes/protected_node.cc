@@ -10,10 +10,6 @@ namespace {
 constexpr std::string_view kProtectedPrefix = "_c_";
 constexpr size_t kSequenceDigits = 10;  // ZooKeeper appends %010d
 
-bool is_retryable(ErrorCode code) {
-  return code == ErrorCode::kConnectionLoss || code == ErrorCode::kOperationTimeout;
-}
-
 // Looks for the node a lost create of ours may have made. nullopt when there is none.
 Result<std::optional<OwnNode>> find_own(Connection& conn, const std::string& dir,
                                         std::string_view guid, std::string_view name) {

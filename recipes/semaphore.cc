@@ -13,10 +13,6 @@ constexpr std::string_view kLocksName = "locks";
 constexpr std::string_view kLeasesName = "leases";
 constexpr std::string_view kLeaseName = "lease-";
 
-bool is_retryable(ErrorCode code) {
-  return code == ErrorCode::kConnectionLoss || code == ErrorCode::kOperationTimeout;
-}
-
 std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadline) {
   const auto left =
       std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());

@@ -21,10 +21,6 @@ constexpr int kListAttemptsMax = 20;
 // connection loss needs no timer: the reconnect wakes the cache).
 constexpr std::chrono::milliseconds kRefreshRetryDelay{1000};
 
-bool is_retryable(ErrorCode code) {
-  return code == ErrorCode::kConnectionLoss || code == ErrorCode::kOperationTimeout;
-}
-
 }  // namespace
 
 std::string_view cache_event_name(CacheEvent e) {

@@ -11,10 +11,6 @@
 namespace conclave::recipes {
 namespace {
 
-bool is_retryable(ErrorCode code) {
-  return code == ErrorCode::kConnectionLoss || code == ErrorCode::kOperationTimeout;
-}
-
 // Errors after which a registration is kept for the next reconnect or reattach().
 bool keeps_registration(ErrorCode code) {
   return is_retryable(code) || code == ErrorCode::kSessionExpired;

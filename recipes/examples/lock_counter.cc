@@ -89,9 +89,6 @@ int main(int argc, char** argv) {
     }
     return s == LockState::kHeld;
   };
-  auto retryable = [](ErrorCode c) {
-    return c == ErrorCode::kConnectionLoss || c == ErrorCode::kOperationTimeout;
-  };
 
   for (long i = 0; i < n; ++i) {
     if (Status st = lock.lock(); !st.ok()) return fail("lock", st.error());
@@ -99,7 +96,7 @@ int main(int argc, char** argv) {
     while (!value.ok()) {
       if (!still_held()) return 1;
       value = read_counter(zk, counter_path);
-      if (!value.ok() && !retryable(value.code())) return fail("read counter", value.error());
+      if (!value.ok() && !is_retryable(value.code())) return fail("read counter", value.error());
     }
     const int64_t next = *value + 1;
     for (;;) {
@@ -107,7 +104,7 @@ int main(int argc, char** argv) {
       if (!still_held()) return 1;
       auto written = zk.set_data(counter_path, std::to_string(next));
       if (written.ok()) break;
-      if (!retryable(written.code())) return fail("write counter", written.error());
+      if (!is_retryable(written.code())) return fail("write counter", written.error());
       // The write may or may not have happened. While the lock is still held nobody else
       // writes, so reading the counter tells which.
       Result<int64_t> now = Error(ErrorCode::kConnectionLoss);
@@ -118,7 +115,7 @@ int main(int argc, char** argv) {
           return 3;
         }
         now = read_counter(zk, counter_path);
-        if (!now.ok() && !retryable(now.code())) return fail("re-read counter", now.error());
+        if (!now.ok() && !is_retryable(now.code())) return fail("re-read counter", now.error());
       }
       if (*now == next) break;
       if (*now != *value) {
