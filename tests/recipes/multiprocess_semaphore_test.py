@@ -112,22 +112,8 @@ class MultiProcessSemaphoreTest(unittest.TestCase):
             self.assertEqual(rc, 0, f"{p.name} exited {rc}: {p.stderr}")
             self.assertEqual(len(p.lines), 2 * ROUNDS, f"{p.name} printed {len(p.lines)} lines")
 
-        intervals = []
-        for p in self.procs:
-            start = None
-            for _, line in p.lines:
-                t, word = line.split()
-                if word == "IN":
-                    self.assertIsNone(start, f"{p.name}: IN twice in a row")
-                    start = int(t)
-                else:
-                    self.assertEqual(word, "OUT", line)
-                    self.assertIsNotNone(start, f"{p.name}: OUT without IN")
-                    intervals.append((start, int(t), p.name))
-                    start = None
-            if start is not None:
-                self.assertIn(p.name, killed_at, f"{p.name} exited holding a lease")
-                intervals.append((start, killed_at[p.name], p.name))
+        intervals = mp.hold_intervals(self, self.procs, "IN", "OUT",
+                                      lambda p: killed_at.get(p.name))
         # Ends before starts at the same instant: an interval ending when another starts is
         # not an overlap.
         events = sorted([(s, 1, n) for s, _, n in intervals]

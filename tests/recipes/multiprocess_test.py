@@ -372,27 +372,38 @@ class MultiProcessTest(unittest.TestCase):
         return describe
 
     def check_intervals(self):
-        intervals = []
         for p in self.procs:
-            start = None
             for _, line in p.lines:
-                ms, word, name = line.split()
-                self.assertEqual(name, p.name)
-                if word == "LEADER":
-                    self.assertIsNone(start, f"{p.name}: LEADER twice in a row")
-                    start = int(ms)
-                else:
-                    self.assertEqual(word, "LOST", line)
-                    self.assertIsNotNone(start, f"{p.name}: LOST while not leader")
-                    intervals.append((start, int(ms), p.name))
-                    start = None
-            if start is not None:
-                self.assertIsNotNone(p.killed_ms, f"{p.name} exited as leader without LOST")
-                intervals.append((start, p.killed_ms, p.name))
+                self.assertEqual(line.split()[2], p.name)
+        intervals = hold_intervals(self, self.procs, "LEADER", "LOST", lambda p: p.killed_ms)
         intervals.sort()
         for (s1, e1, n1), (s2, e2, n2) in zip(intervals, intervals[1:]):
             self.assertGreaterEqual(s2, e1, f"{n1} led {s1}..{e1} and {n2} from {s2}: "
                                             f"two leaders at once")
+
+
+def hold_intervals(test, procs, gained, lost, killed_at):
+    """(start, end, name) of every hold in the processes' lines "<time> <word> ...": `gained`
+    opens a hold, `lost` closes it. A process killed while holding ends its last hold at
+    killed_at(process); one that exited holding (killed_at None) fails the test."""
+    intervals = []
+    for p in procs:
+        start = None
+        for _, line in p.lines:
+            t, word = line.split()[:2]
+            if word == gained:
+                test.assertIsNone(start, f"{p.name}: {gained} twice in a row")
+                start = int(t)
+            else:
+                test.assertEqual(word, lost, line)
+                test.assertIsNotNone(start, f"{p.name}: {lost} while not holding")
+                intervals.append((start, int(t), p.name))
+                start = None
+        if start is not None:
+            end = killed_at(p)
+            test.assertIsNotNone(end, f"{p.name} exited holding, without {lost}")
+            intervals.append((start, end, p.name))
+    return intervals
 
 
 def main():
