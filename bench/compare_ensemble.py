@@ -82,6 +82,38 @@ def on_sigterm(signum, frame):
     raise Interrupted(f"signal {signum}")
 
 
+def add_tunables(ap, tunables):
+    """One option per (option, default, default with --quick, type, meaning); see
+    apply_tunables()."""
+    for name, normal, quick, kind, what in tunables:
+        ap.add_argument(name, type=kind, default=None,
+                        help=f"{what} (default {normal}, with --quick {quick})")
+
+
+def apply_tunables(args, tunables):
+    """Gives every tunable not on the command line its default (its --quick one with --quick)."""
+    for name, normal, quick, _, _ in tunables:
+        attr = name[2:].replace("-", "_")
+        if getattr(args, attr) is None:
+            setattr(args, attr, quick if args.quick else normal)
+
+
+def run_systems(bench_system, args, systems, base_dir):
+    """bench_system(kind, args, base_dir) for each system in turn: {kind: result}, or None when
+    Ctrl-C or SIGTERM (see on_sigterm) stopped it. base_dir goes unless --keep-data."""
+    results = {}
+    try:
+        for s in systems:
+            results[s] = bench_system(s, args, base_dir)
+    except (KeyboardInterrupt, Interrupted) as e:
+        print(f"interrupted ({e or 'Ctrl-C'}); members stopped", flush=True)
+        return None
+    finally:
+        if not args.keep_data:
+            shutil.rmtree(base_dir, ignore_errors=True)
+    return results
+
+
 def git_state():
     """HEAD and whether the server's sources differ from it (the binary is built from the
     working tree, so uncommitted changes there are part of what is measured)."""
@@ -511,9 +543,7 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="smoke test: 1 s runs, light load, one failover (see the defaults)")
     ap.add_argument("--members", type=int, default=3)
-    for name, normal, quick, kind, what in TUNABLES:
-        ap.add_argument(name, type=kind, default=None,
-                        help=f"{what} (default {normal:g}, with --quick {quick:g})")
+    add_tunables(ap, TUNABLES)
     ap.add_argument("--tick-ms", type=int, default=2000, help="tickTime (ZooKeeper's sample)")
     ap.add_argument("--init-limit", type=int, default=10)
     ap.add_argument("--sync-limit", type=int, default=5)
@@ -524,10 +554,7 @@ def main():
     ap.add_argument("--strict", action="store_true",
                     help="exit 1 if any run reported errors or a failover did not recover")
     args = ap.parse_args()
-    for name, normal, quick, _, _ in TUNABLES:
-        attr = name[2:].replace("-", "_")
-        if getattr(args, attr) is None:
-            setattr(args, attr, quick if args.quick else normal)
+    apply_tunables(args, TUNABLES)
     args.throughput_workloads = THROUGHPUT_WORKLOADS
     args.latency_workloads = LATENCY_WORKLOADS
     systems = [s for s in args.systems.split(",") if s]
@@ -560,16 +587,9 @@ def main():
               f"{compare.jvm_default_max_heap()}")
     print("client: zk_load on the official C client (libzookeeper-mt), which shuffles its host "
           "list; members on 127.0.0.1, data directories on the same filesystem")
-    results = {}
-    try:
-        for s in systems:
-            results[s] = bench_system(s, args, base_dir)
-    except (KeyboardInterrupt, Interrupted) as e:
-        print(f"interrupted ({e or 'Ctrl-C'}); members stopped", flush=True)
+    results = run_systems(bench_system, args, systems, base_dir)
+    if results is None:
         return 1
-    finally:
-        if not args.keep_data:
-            shutil.rmtree(base_dir, ignore_errors=True)
     print_report(results, args, systems)
     return 1 if failed(results, args, systems) else 0
 

@@ -30,7 +30,6 @@ import argparse
 import os
 import queue
 import shlex
-import shutil
 import signal
 import statistics
 import subprocess
@@ -42,7 +41,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import compare  # noqa: E402
-import compare_ensemble  # noqa: E402  (table, fmt, git_state, start timeouts, SIGTERM)
+import compare_ensemble  # noqa: E402  (tunables, run_systems, git_state, start timeouts)
 from compare_ensemble import fmt, table  # noqa: E402
 from ensemble import Ensemble  # noqa: E402
 
@@ -272,19 +271,14 @@ def main():
     ap.add_argument("--recipe-load", required=True, help="path to recipe_load")
     ap.add_argument("--leader-demo", required=True, help="path to leader_demo")
     ap.add_argument("--quick", action="store_true", help="smoke test: short runs, one kill")
-    for name, normal, quick, kind, what in TUNABLES:
-        ap.add_argument(name, type=kind, default=None,
-                        help=f"{what} (default {normal}, with --quick {quick})")
+    compare_ensemble.add_tunables(ap, TUNABLES)
     ap.add_argument("--tick-ms", type=int, default=2000, help="tickTime (ZooKeeper's sample)")
     ap.add_argument("--systems", default=",".join(SYSTEMS),
                     help="comma-separated, in run order, from " + ",".join(SYSTEMS))
     ap.add_argument("--dir", default=None, help="parent of the data directories")
     ap.add_argument("--keep-data", action="store_true", help="leave the data directories")
     args = ap.parse_args()
-    for name, normal, quick, _, _ in TUNABLES:
-        attr = name[2:].replace("-", "_")
-        if getattr(args, attr) is None:
-            setattr(args, attr, quick if args.quick else normal)
+    compare_ensemble.apply_tunables(args, TUNABLES)
     args.contender_counts = [int(x) for x in args.contenders.split(",") if x]
     systems = [s for s in args.systems.split(",") if s]
     for s in systems:
@@ -303,16 +297,9 @@ def main():
               (f"; uncommitted outside bench/ and tests/: {' '.join(dirty)}" if dirty else ""))
     if "zookeeper" in systems:
         print(f"zookeeper {compare.zk_version()}, one JVM per member, Debian zkServer.sh flags")
-    results = {}
-    try:
-        for s in systems:
-            results[s] = bench_system(s, args, base_dir)
-    except (KeyboardInterrupt, compare_ensemble.Interrupted) as e:
-        print(f"interrupted ({e or 'Ctrl-C'}); members stopped", flush=True)
+    results = compare_ensemble.run_systems(bench_system, args, systems, base_dir)
+    if results is None:
         return 1
-    finally:
-        if not args.keep_data:
-            shutil.rmtree(base_dir, ignore_errors=True)
     print_report(results, args, systems)
     return 1 if failed(results, args, systems) else 0
 
