@@ -306,8 +306,7 @@ TEST_F(DistributedQueueTest, ExactlyOnceAcrossAServerRestartWhileTaking) {
     for (int i = 0; i < kItems; ++i)
       ASSERT_TRUE(q.offer(item_data(0, i)).ok());
   }
-  client::ClientOptions o;
-  o.session_timeout_ms = 30'000;  // outlasts the restart: the receipts live on
+  client::ClientOptions o = survives_restart();  // outlasts the restart: the receipts live on
   std::vector<std::unique_ptr<Connection>> conns;
   for (int c = 0; c < kConsumers; ++c) {
     conns.push_back(open_connection(o));
@@ -375,9 +374,9 @@ TEST_F(DistributedQueueTest, ATakeWhoseReplyIsLostIsSettledByTheReceipt) {
     for (int i = 0; i < kItems; ++i)
       ASSERT_TRUE(q.offer(item_data(0, i)).ok());
   }
-  client::ClientOptions o;
-  o.session_timeout_ms = 30'000;  // the freezes are far shorter: the connection stays
-  o.default_deadline_ms = 300;    // a frozen server fails calls (and takes) quickly
+  client::ClientOptions o =
+      survives_restart();       // the freezes are far shorter: the connection stays
+  o.default_deadline_ms = 300;  // a frozen server fails calls (and takes) quickly
   auto conn = open_connection(o);
   ASSERT_TRUE(conn);
   DistributedQueue q(*conn, qp);

@@ -110,8 +110,8 @@ TEST_F(LeaderLatchTest, EachWatchesOnlyItsPredecessor) {
 }
 
 TEST_F(LeaderLatchTest, LeadershipLostAtOnceOnConnectionLossAndRegained) {
-  client::ClientOptions o;
-  o.session_timeout_ms = 30'000;  // outlasts a server restart (a JVM on a loaded machine)
+  client::ClientOptions o =
+      survives_restart();  // outlasts a server restart (a JVM on a loaded machine)
   auto conn = open_connection(o);
   ASSERT_TRUE(conn);
   const std::string ep = path("/election");

@@ -160,8 +160,8 @@ TEST_F(LeaderSelectorTest, AutoRequeueLeadsAgainAfterEachTurnEvenWhenTheFunction
 }
 
 TEST_F(LeaderSelectorTest, ConnectionLossStopsTheFunctionAtOnceAndReportsTheLoss) {
-  client::ClientOptions o;
-  o.session_timeout_ms = 30'000;      // outlasts a server restart (a JVM on a loaded machine)
+  client::ClientOptions o =
+      survives_restart();             // outlasts a server restart (a JVM on a loaded machine)
   auto checker = open_connection(o);  // the fixture's 10 s session may not outlast a restart
   ASSERT_TRUE(checker);
   auto conn = open_connection(o);
@@ -261,8 +261,8 @@ TEST_F(LeaderSelectorTest, CloseWhileLeadingStopsTheFunctionFirst) {
 }
 
 TEST_F(LeaderSelectorTest, CloseWhileDisconnectedLeavesTheDeleteToTheConnection) {
-  client::ClientOptions o;
-  o.session_timeout_ms = 30'000;      // the session outlives the restart: its node must be deleted
+  client::ClientOptions o =
+      survives_restart();             // the session outlives the restart: its node must be deleted
   auto checker = open_connection(o);  // the fixture's 10 s session may not outlast a restart
   ASSERT_TRUE(checker);
   auto conn = open_connection(o);

@@ -13,6 +13,13 @@ class RecipeTest : public client::testing::ServerTest {
     if (killed_) (void)client::testing::env().control("start");
     ServerTest::TearDown();
   }
+  // Options for a session that outlives a kill_server()/start_server() (a JVM restarting on
+  // a loaded machine takes a while), which the fixture's 10 s sessions may not.
+  static client::ClientOptions survives_restart() {
+    client::ClientOptions o;
+    o.session_timeout_ms = 30'000;
+    return o;
+  }
   void kill_server() {
     killed_ = true;
     ASSERT_TRUE(client::testing::env().control("kill9").ok());

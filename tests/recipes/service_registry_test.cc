@@ -165,8 +165,7 @@ TEST_F(ServiceRegistryTest, CacheFollowsAddsUpdatesAndRemoves) {
 }
 
 TEST_F(ServiceRegistryTest, WrittenAgainAfterAReconnectWhenGone) {
-  client::ClientOptions o;
-  o.session_timeout_ms = 30'000;      // outlasts a server restart
+  client::ClientOptions o = survives_restart();  // outlasts a server restart
   auto checker = open_connection(o);  // the fixture's 10 s session may not outlast a restart
   ASSERT_TRUE(checker);
   auto conn = open_connection(o);
@@ -218,7 +217,7 @@ TEST_F(ServiceRegistryTest, WrittenOnANewSessionAfterExpiry) {
   EXPECT_EQ(registry.register_instance(instance("orders", "o2", 8081)).code(),
             ErrorCode::kSessionExpired);
   start_server();
-  o.session_timeout_ms = 30'000;  // these outlast the server restart below
+  o = survives_restart();  // these outlast the server restart below
   fresh = open_connection(o);
   // The fixture's own session (10 s) may have expired while the server was down.
   auto checker = open_connection(o);
@@ -244,8 +243,8 @@ TEST_F(ServiceRegistryTest, WrittenOnANewSessionAfterExpiry) {
 }
 
 TEST_F(ServiceRegistryTest, CloseWhileDisconnectedLeavesTheDeletesToTheConnection) {
-  client::ClientOptions o;
-  o.session_timeout_ms = 30'000;      // the session outlives the restart: its nodes must be deleted
+  client::ClientOptions o =
+      survives_restart();             // the session outlives the restart: its nodes must be deleted
   auto checker = open_connection(o);  // the fixture's 10 s session may not outlast a restart
   ASSERT_TRUE(checker);
   auto conn = open_connection(o);
